@@ -1,0 +1,335 @@
+// Package harness runs one driftload test from start to verdict: it checks
+// the configuration, probes the target, drives the runner, evaluates the
+// thresholds, writes the result file and the summary, and returns the exit
+// code. The command line only fills a Config.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/driftload/driftload/internal/exitcode"
+	"github.com/driftload/driftload/internal/gen"
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/report"
+	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
+	"github.com/driftload/driftload/internal/threshold"
+)
+
+// Config is one test run as the user asked for it.
+type Config struct {
+	Test    *scenario.Test
+	BaseURL string
+	APIKey  string
+	// Thresholds is the thresholds file's content; ThresholdsSource names it
+	// in messages ("thresholds.json", "built-in defaults").
+	Thresholds       []byte
+	ThresholdsSource string
+	// Out is the result file path.
+	Out string
+	// VUs and Duration override a constant profile (0: the test's default).
+	VUs      int
+	Duration time.Duration
+	// Stages override the profile with a ramp.
+	Stages []runner.Stage
+	// TimeScale multiplies every stage duration and graceful period (1: real time).
+	TimeScale float64
+	Seed      uint64
+	Timeout   time.Duration
+	Insecure  bool
+	DemoRate  float64
+	Quiet     bool
+	Color     bool
+	// Embedded is true when the target is driftload's own in-process server.
+	Embedded bool
+	Version  string
+	// Flags echoes the command line's resolved flags into the result file.
+	Flags map[string]any
+	// PreflightTimeout bounds the pre-flight check (default 3 s).
+	PreflightTimeout time.Duration
+	Stdout, Stderr   io.Writer
+}
+
+// Run executes the test and returns the process exit code. Every problem is
+// reported on Stderr in one line.
+func Run(ctx context.Context, cfg Config) int {
+	if cfg.Stdout == nil {
+		cfg.Stdout = io.Discard
+	}
+	if cfg.Stderr == nil {
+		cfg.Stderr = io.Discard
+	}
+	fail := func(code int, format string, args ...any) int {
+		fmt.Fprintf(cfg.Stderr, "driftload %s: %s\n", cfg.Test.Name, fmt.Sprintf(format, args...))
+		return code
+	}
+
+	sets, err := loadThresholds(cfg)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+	exec, err := buildExecutor(cfg)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+	base, err := checkURL(cfg.BaseURL)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+	if cfg.TimeScale <= 0 {
+		cfg.TimeScale = 1
+	}
+	plan := exec.Plan()
+
+	client := runner.NewClient(runner.ClientOptions{
+		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,
+	})
+	defer client.Close()
+	pfTimeout := cfg.PreflightTimeout
+	if pfTimeout <= 0 {
+		pfTimeout = 3 * time.Second
+	}
+	if err := runner.Preflight(ctx, client, base+"/healthz", pfTimeout); err != nil {
+		if ctx.Err() != nil {
+			return fail(exitcode.Interrupted, "interrupted before the test started")
+		}
+		return fail(exitcode.PreflightFailed, "target not ready: %v", err)
+	}
+
+	reg := metrics.NewRegistry()
+	builtins := runner.DefineBuiltins(reg)
+	env := scenario.Env{
+		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
+		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Start: time.Now().UTC().Truncate(time.Second),
+	}
+	inst, err := cfg.Test.New(env, reg)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+
+	if !cfg.Quiet {
+		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, exec.Describe(), base)
+	}
+	progress := newProgress(cfg, reg, plan)
+	out, err := runner.Run(ctx, runner.Options{
+		Executor:  exec,
+		Iteration: inst.Iteration,
+		SetupVU:   inst.SetupVU,
+		Registry:  reg,
+		Builtins:  builtins,
+		Client:    client,
+		Seed:      cfg.Seed,
+		Tick:      time.Second,
+		OnTick: func(elapsed time.Duration) string {
+			progress.tick(elapsed)
+			if !hasAbortOnFail(sets) {
+				return ""
+			}
+			failed := threshold.AbortCheck(sets, measurer{reg.Snapshot()}, elapsed)
+			if len(failed) == 0 {
+				return ""
+			}
+			return fmt.Sprintf("threshold %s %s failed (abortOnFail)", failed[0].Metric, failed[0].Expr)
+		},
+	})
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+
+	snap := reg.Snapshot()
+	snap.Elapsed = out.End.Sub(out.Start)
+	results := threshold.Evaluate(sets, measurer{snap})
+	findings := inst.Analyse(snap)
+
+	res := &report.Result{
+		SchemaVersion:   report.SchemaVersion,
+		Tool:            report.Tool{Name: "driftload", Version: cfg.Version},
+		Test:            cfg.Test.Name,
+		Config:          resolvedConfig(cfg, exec, env),
+		Target:          report.Target{BaseURL: base, Embedded: cfg.Embedded},
+		Share:           "0:1",
+		Start:           out.Start.UTC(),
+		End:             out.End.UTC(),
+		DurationSeconds: snap.Elapsed.Seconds(),
+		Thresholds:      report.ThresholdsFromResults(results),
+		Checks:          report.ChecksFromSnapshot(snap),
+		Interrupted:     out.Interrupted,
+		Aborted:         out.Interrupted || out.Aborted,
+		Analysis:        findings.Data,
+	}
+	switch {
+	case out.Interrupted:
+		res.AbortReason = "interrupted by signal"
+	case out.Aborted:
+		res.AbortReason = out.AbortReason
+	}
+	res.Metrics, err = report.MetricsFromSnapshot(snap)
+	if err != nil {
+		return fail(exitcode.Failure, "%v", err)
+	}
+	addSubmetrics(res, sets, snap)
+	res.Passed = !threshold.Failed(results) && !out.Interrupted && !out.Aborted
+	switch {
+	case out.Interrupted:
+		res.ExitCode = exitcode.Interrupted
+	case out.Aborted || threshold.Failed(results):
+		res.ExitCode = exitcode.ThresholdsFailed
+	default:
+		res.ExitCode = exitcode.OK
+	}
+
+	code := res.ExitCode
+	opts := report.SummaryOptions{Color: cfg.Color, Description: exec.Describe(), Verdict: findings.Lines}
+	if err := report.WriteFile(cfg.Out, res); err != nil {
+		opts.Notes = append(opts.Notes, "result file NOT written: "+err.Error())
+		fmt.Fprintf(cfg.Stderr, "driftload %s: %v\n", cfg.Test.Name, err)
+		code = exitcode.Failure
+	} else {
+		opts.ResultPath = cfg.Out
+	}
+	if cfg.Quiet {
+		opts.Description = ""
+		quiet := *res
+		quiet.Metrics = nil
+		quiet.Checks = nil
+		_ = report.WriteSummary(cfg.Stdout, &quiet, opts)
+	} else {
+		_ = report.WriteSummary(cfg.Stdout, res, opts)
+	}
+	return code
+}
+
+func hasAbortOnFail(sets []threshold.Set) bool {
+	for _, s := range sets {
+		for _, t := range s.Thresholds {
+			if t.AbortOnFail {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// loadThresholds parses and validates the whole thresholds file and returns
+// the test's section.
+func loadThresholds(cfg Config) ([]threshold.Set, error) {
+	f, err := threshold.ParseFile(cfg.Thresholds)
+	if err != nil {
+		return nil, fmt.Errorf("thresholds %s: %w", cfg.ThresholdsSource, err)
+	}
+	if errs := f.Validate(scenario.KnownBySection()); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, fmt.Errorf("thresholds %s: %s", cfg.ThresholdsSource, strings.Join(msgs, "; "))
+	}
+	return f.Tests[cfg.Test.Section()], nil
+}
+
+// buildExecutor resolves the profile: --stages, else --vus/--duration, else
+// the test's default, all scaled by --time-scale.
+func buildExecutor(cfg Config) (runner.Executor, error) {
+	scale := cfg.TimeScale
+	if scale == 0 {
+		scale = 1
+	}
+	if scale < 0 {
+		return nil, fmt.Errorf("--time-scale must be positive, got %g", scale)
+	}
+	graceful := runner.ScaleDuration(runner.DefaultGracefulStop, scale)
+	var exec runner.Executor
+	t := cfg.Test
+	switch {
+	case len(cfg.Stages) > 0:
+		r := runner.NewRampingVUs(0, runner.ScaleStages(cfg.Stages, scale))
+		r.GracefulStop, r.GracefulRampDown = graceful, runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
+		exec = r
+	case len(t.DefaultStages) > 0 && cfg.VUs == 0 && cfg.Duration == 0:
+		r := runner.NewRampingVUs(0, runner.ScaleStages(t.DefaultStages, scale))
+		r.GracefulStop, r.GracefulRampDown = graceful, runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
+		exec = r
+	default:
+		vus, d := cfg.VUs, cfg.Duration
+		if vus == 0 {
+			vus = t.DefaultVUs
+		}
+		if d == 0 {
+			d = t.DefaultDuration
+		}
+		c := runner.NewConstantVUs(vus, runner.ScaleDuration(d, scale))
+		c.GracefulStop = graceful
+		exec = c
+	}
+	if errs := exec.Validate(); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, errors.New("invalid profile: " + strings.Join(msgs, "; "))
+	}
+	return exec, nil
+}
+
+func checkURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--base-url %q: want an http:// or https:// URL with a host", raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env) map[string]any {
+	c := map[string]any{}
+	for k, v := range cfg.Flags {
+		c[k] = v
+	}
+	key := ""
+	if cfg.APIKey != "" {
+		key = "[redacted]"
+	}
+	c["api_key"] = key
+	c["base_url"] = cfg.BaseURL
+	c["executor"] = exec.Describe()
+	c["time_scale"] = cfg.TimeScale
+	c["seed"] = cfg.Seed
+	c["run_id"] = string(env.Run)
+	c["thresholds"] = cfg.ThresholdsSource
+	c["out"] = cfg.Out
+	return c
+}
+
+// addSubmetrics adds each thresholded sub-metric (k6: a metric name with
+// tags, e.g. http_req_duration{endpoint:detect}) to the result's metrics.
+func addSubmetrics(res *report.Result, sets []threshold.Set, snap *metrics.Snapshot) {
+	for _, s := range sets {
+		if len(s.Selector.Tags) == 0 {
+			continue
+		}
+		sink, ok := snap.Sink(s.Selector.Metric, s.Selector.Tags)
+		if !ok || sink.Count == 0 {
+			continue
+		}
+		m, _ := snap.Metric(s.Selector.Metric)
+		res.Metrics[s.Selector.Source] = &report.MetricResult{
+			Type: m.Type.String(), Contains: m.Contains.String(), Values: sink.Values(snap.Elapsed),
+		}
+	}
+}
+
+// measurer answers thresholds from a snapshot.
+type measurer struct{ snap *metrics.Snapshot }
+
+func (m measurer) Measure(sel threshold.Selector, stat threshold.Stat) (float64, bool) {
+	sink, ok := m.snap.Sink(sel.Metric, sel.Tags)
+	if !ok {
+		return 0, false
+	}
+	return sink.Stat(stat.Name, stat.P, m.snap.Elapsed)
+}

@@ -1,0 +1,142 @@
+package metrics
+
+import (
+	"hash/maphash"
+	"sync"
+)
+
+// recorderBatch is how many samples a recorder buffers before it moves them
+// into the shared series. A series lock is then taken once per sample of the
+// batch in a tight loop instead of once per request on the hot path.
+const recorderBatch = 256
+
+type sample struct {
+	s *Series
+	v float64
+}
+
+// Recorder buffers one VU's samples and moves them into the registry in
+// batches. Its mutex is contended only by the registry's collector.
+type Recorder struct {
+	reg   *Registry
+	mu    sync.Mutex
+	cache map[uint64][]cacheEntry
+	buf   []sample
+}
+
+// cacheEntry remembers a series under the tag order a caller used.
+type cacheEntry struct {
+	tags Tags
+	s    *Series
+}
+
+var seed = maphash.MakeSeed()
+
+// hashKey hashes the metric and its tags in the order given, without allocating.
+func hashKey(m *Metric, tags Tags) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seed)
+	var idb [8]byte
+	for i := range idb {
+		idb[i] = byte(m.id >> (8 * i))
+	}
+	_, _ = h.Write(idb[:])
+	for _, t := range tags {
+		_, _ = h.WriteString(t.Key)
+		_ = h.WriteByte(0)
+		_, _ = h.WriteString(t.Value)
+		_ = h.WriteByte(1)
+	}
+	return h.Sum64()
+}
+
+// sameTags reports whether a and b hold the same pairs in the same order.
+func sameTags(a, b Tags) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Series resolves m with tags to its series. Callers on a hot path can keep
+// the result and use AddTo.
+func (r *Recorder) Series(m *Metric, tags Tags) *Series {
+	k := hashKey(m, tags)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seriesLocked(k, m, tags)
+}
+
+func (r *Recorder) seriesLocked(k uint64, m *Metric, tags Tags) *Series {
+	for _, e := range r.cache[k] {
+		if e.s.Metric == m && sameTags(e.tags, tags) {
+			return e.s
+		}
+	}
+	s := r.reg.seriesFor(m, tags)
+	r.cache[k] = append(r.cache[k], cacheEntry{tags: append(Tags(nil), tags...), s: s})
+	return s
+}
+
+// Add records v for metric m with tags. For a Rate, any non-zero v is a pass.
+func (r *Recorder) Add(m *Metric, tags Tags, v float64) {
+	k := hashKey(m, tags)
+	r.mu.Lock()
+	s := r.seriesLocked(k, m, tags)
+	r.addLocked(s, v)
+	r.mu.Unlock()
+}
+
+// AddTo records v into a series resolved earlier with Series.
+func (r *Recorder) AddTo(s *Series, v float64) {
+	r.mu.Lock()
+	r.addLocked(s, v)
+	r.mu.Unlock()
+}
+
+// AddBool records a Rate sample: true counts as a pass.
+func (r *Recorder) AddBool(m *Metric, tags Tags, ok bool) {
+	v := 0.0
+	if ok {
+		v = 1
+	}
+	r.Add(m, tags, v)
+}
+
+func (r *Recorder) addLocked(s *Series, v float64) {
+	if s.Metric.Type == Gauge {
+		// Gauges are last-value: apply at once so the order across VUs holds.
+		seq := r.reg.nextGaugeSeq()
+		s.mu.Lock()
+		s.total.addGauge(v, seq)
+		s.interval.addGauge(v, seq)
+		s.mu.Unlock()
+		return
+	}
+	r.buf = append(r.buf, sample{s, v})
+	if len(r.buf) >= recorderBatch {
+		r.flushLocked()
+	}
+}
+
+// Flush moves buffered samples into their series.
+func (r *Recorder) Flush() {
+	r.mu.Lock()
+	r.flushLocked()
+	r.mu.Unlock()
+}
+
+func (r *Recorder) flushLocked() {
+	for _, smp := range r.buf {
+		smp.s.mu.Lock()
+		smp.s.total.Add(smp.v)
+		smp.s.interval.Add(smp.v)
+		smp.s.mu.Unlock()
+	}
+	r.buf = r.buf[:0]
+}

@@ -1,0 +1,191 @@
+package metrics
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Metric is a defined metric. It is immutable once defined.
+type Metric struct {
+	Name     string
+	Type     Type
+	Contains ValueType
+	id       uint64
+}
+
+// Series is one metric with one exact tag set. Its sinks are guarded by its
+// own mutex, taken only when a recorder flushes a batch, never per sample.
+type Series struct {
+	Metric *Metric
+	Tags   Tags // sorted by key
+
+	mu       sync.Mutex
+	total    *Sink
+	interval *Sink
+}
+
+// Registry owns a run's metrics and series and the recorders that feed them.
+type Registry struct {
+	mu        sync.Mutex
+	metrics   map[string]*Metric
+	order     []*Metric
+	series    map[string]*Series
+	recorders []*Recorder
+	start     time.Time
+	gaugeSeq  uint64
+}
+
+// NewRegistry returns an empty registry whose clock for Counter rates starts now.
+func NewRegistry() *Registry {
+	return &Registry{
+		metrics: make(map[string]*Metric),
+		series:  make(map[string]*Series),
+		start:   time.Now(),
+	}
+}
+
+// SetStart sets the instant Counter rates are measured from (the test's start).
+func (r *Registry) SetStart(t time.Time) {
+	r.mu.Lock()
+	r.start = t
+	r.mu.Unlock()
+}
+
+// Start returns the instant Counter rates are measured from.
+func (r *Registry) Start() time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.start
+}
+
+// Define declares a metric, or returns the existing one of the same name. It
+// fails when the name is taken by a metric of another type.
+func (r *Registry) Define(name string, t Type, vt ValueType) (*Metric, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if m, ok := r.metrics[name]; ok {
+		if m.Type != t {
+			return nil, fmt.Errorf("metric %q is already a %s, not a %s", name, m.Type, t)
+		}
+		return m, nil
+	}
+	m := &Metric{Name: name, Type: t, Contains: vt, id: uint64(len(r.order) + 1)}
+	r.metrics[name] = m
+	r.order = append(r.order, m)
+	return m, nil
+}
+
+// MustDefine is Define for built-in names that cannot conflict; it panics on a conflict.
+func (r *Registry) MustDefine(name string, t Type, vt ValueType) *Metric {
+	m, err := r.Define(name, t, vt)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// Lookup returns the metric called name.
+func (r *Registry) Lookup(name string) (*Metric, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.metrics[name]
+	return m, ok
+}
+
+// Metrics returns the defined metrics in definition order.
+func (r *Registry) Metrics() []*Metric {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*Metric(nil), r.order...)
+}
+
+// seriesFor returns the series of m with tags, creating it on first use.
+func (r *Registry) seriesFor(m *Metric, tags Tags) *Series {
+	sorted := tags.Sorted()
+	key := m.Name + "{" + sorted.String() + "}"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.series[key]; ok {
+		return s
+	}
+	s := &Series{Metric: m, Tags: sorted, total: NewSink(m.Type), interval: NewSink(m.Type)}
+	r.series[key] = s
+	return s
+}
+
+func (r *Registry) nextGaugeSeq() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gaugeSeq++
+	return r.gaugeSeq
+}
+
+// NewRecorder returns a recorder for one VU (or one background goroutine).
+// Recorders must not be shared between goroutines that record concurrently
+// unless the caller accepts the recorder's mutex as the point of contention.
+func (r *Registry) NewRecorder() *Recorder {
+	rec := &Recorder{reg: r, cache: make(map[uint64][]cacheEntry), buf: make([]sample, 0, recorderBatch)}
+	r.mu.Lock()
+	r.recorders = append(r.recorders, rec)
+	r.mu.Unlock()
+	return rec
+}
+
+// Collect moves every recorder's pending samples into the series. Call it
+// before reading a snapshot.
+func (r *Registry) Collect() {
+	r.mu.Lock()
+	recs := append([]*Recorder(nil), r.recorders...)
+	r.mu.Unlock()
+	for _, rec := range recs {
+		rec.Flush()
+	}
+}
+
+// Snapshot collects pending samples and returns a copy of every series'
+// cumulative totals, with the time elapsed since the start.
+func (r *Registry) Snapshot() *Snapshot {
+	return r.snapshot(false)
+}
+
+// CloseInterval collects pending samples and returns what was recorded since
+// the previous CloseInterval (or the start), then starts a new interval.
+func (r *Registry) CloseInterval() *Snapshot {
+	return r.snapshot(true)
+}
+
+func (r *Registry) snapshot(interval bool) *Snapshot {
+	r.Collect()
+	r.mu.Lock()
+	all := make([]*Series, 0, len(r.series))
+	for _, s := range r.series {
+		all = append(all, s)
+	}
+	metrics := append([]*Metric(nil), r.order...)
+	start := r.start
+	r.mu.Unlock()
+
+	snap := &Snapshot{Elapsed: time.Since(start), Metrics: metrics}
+	for _, s := range all {
+		s.mu.Lock()
+		var sink *Sink
+		if interval {
+			sink = s.interval.Clone()
+			s.interval.Reset()
+		} else {
+			sink = s.total.Clone()
+		}
+		s.mu.Unlock()
+		snap.Series = append(snap.Series, SeriesSnapshot{Metric: s.Metric, Tags: s.Tags, Sink: sink})
+	}
+	sort.Slice(snap.Series, func(i, j int) bool {
+		a, b := snap.Series[i], snap.Series[j]
+		if a.Metric.Name != b.Metric.Name {
+			return a.Metric.Name < b.Metric.Name
+		}
+		return a.Tags.String() < b.Tags.String()
+	})
+	return snap
+}

@@ -1,0 +1,114 @@
+package metrics
+
+import (
+	"sync"
+	"testing"
+)
+
+func TestSubMetricMergesEverySeriesWithTheTags(t *testing.T) {
+	reg := NewRegistry()
+	d := reg.MustDefine("http_req_duration", Trend, Time)
+	rec := reg.NewRecorder()
+	rec.Add(d, Tags{{"endpoint", "detect"}, {"status", "200"}}, 10)
+	rec.Add(d, Tags{{"status", "500"}, {"endpoint", "detect"}}, 30)
+	rec.Add(d, Tags{{"endpoint", "healthz"}, {"status", "200"}}, 1)
+	snap := reg.Snapshot()
+
+	all, _ := snap.Sink("http_req_duration", nil)
+	detect, _ := snap.Sink("http_req_duration", Tags{{"endpoint", "detect"}})
+	ok200, _ := snap.Sink("http_req_duration", Tags{{"status", "200"}})
+	if all.Count != 3 || detect.Count != 2 || ok200.Count != 2 {
+		t.Fatalf("counts all/detect/200 = %d/%d/%d, want 3/2/2", all.Count, detect.Count, ok200.Count)
+	}
+	if avg, _ := detect.Stat("avg", 0, 0); avg != 20 {
+		t.Errorf("detect avg = %g, want 20", avg)
+	}
+	if _, ok := snap.Sink("nope", nil); ok {
+		t.Errorf("an undefined metric must not be found")
+	}
+	// Same tags in another order are one series.
+	n := 0
+	for _, s := range snap.Series {
+		if s.Metric == d {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("series = %d, want 3", n)
+	}
+}
+
+func TestDefineRejectsATypeConflict(t *testing.T) {
+	reg := NewRegistry()
+	reg.MustDefine("x", Counter, Default)
+	if _, err := reg.Define("x", Rate, Default); err == nil {
+		t.Fatal("redefining a counter as a rate must fail")
+	}
+	if m, err := reg.Define("x", Counter, Default); err != nil || m.Type != Counter {
+		t.Fatalf("redefining with the same type must return the metric: %v", err)
+	}
+}
+
+func TestConcurrentRecordersLoseNothing(t *testing.T) {
+	reg := NewRegistry()
+	c := reg.MustDefine("reqs", Counter, Default)
+	tr := reg.MustDefine("lat", Trend, Time)
+	const vus, per = 16, 5000
+	var wg sync.WaitGroup
+	for v := 0; v < vus; v++ {
+		rec := reg.NewRecorder()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				rec.Add(c, Tags{{"vu", "x"}}, 1)
+				rec.Add(tr, nil, float64(i%100))
+			}
+		}()
+	}
+	// Interval snapshots race with recording on purpose.
+	var intervals int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 20; i++ {
+			s, _ := reg.CloseInterval().Sink("reqs", nil)
+			intervals += int64(s.Sum)
+		}
+	}()
+	wg.Wait()
+	<-done
+	snap := reg.Snapshot()
+	total, _ := snap.Sink("reqs", nil)
+	lat, _ := snap.Sink("lat", nil)
+	if total.Sum != vus*per || lat.Count != vus*per {
+		t.Fatalf("total = %g, lat count = %d, want %d", total.Sum, lat.Count, vus*per)
+	}
+	last, _ := reg.CloseInterval().Sink("reqs", nil)
+	if intervals+int64(last.Sum) != vus*per {
+		t.Fatalf("intervals add up to %d, want %d", intervals+int64(last.Sum), vus*per)
+	}
+}
+
+func TestGaugeKeepsTheLatestValueAcrossRecorders(t *testing.T) {
+	reg := NewRegistry()
+	g := reg.MustDefine("vus", Gauge, Default)
+	a, b := reg.NewRecorder(), reg.NewRecorder()
+	a.Add(g, nil, 5)
+	b.Add(g, nil, 7)
+	a.Add(g, nil, 2)
+	s, _ := reg.Snapshot().Sink("vus", nil)
+	if s.Value != 2 || s.Max != 7 || s.Min != 2 {
+		t.Fatalf("gauge = %+v, want value 2 min 2 max 7", s)
+	}
+}
+
+func TestTagsStringIsSortedAndContainsMatches(t *testing.T) {
+	tags := Tags{{"status", "200"}, {"endpoint", "detect"}}
+	if got := tags.String(); got != "endpoint:detect,status:200" {
+		t.Errorf("String = %q", got)
+	}
+	if !tags.Contains(Tags{{"endpoint", "detect"}}) || tags.Contains(Tags{{"endpoint", "demo"}}) || tags.Contains(Tags{{"x", "1"}}) {
+		t.Errorf("Contains is wrong")
+	}
+}

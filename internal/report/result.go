@@ -1,0 +1,244 @@
+// Package report turns a finished run into what people and pipelines read:
+// the terminal summary and the versioned JSON result file. It never sends a
+// request.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/threshold"
+)
+
+// SchemaVersion is the version of the result file's layout. It changes only
+// when a field changes meaning or disappears; new fields keep the version.
+const SchemaVersion = 1
+
+// Result is the result file: everything a pipeline or a later merge needs.
+type Result struct {
+	SchemaVersion int    `json:"schema_version"`
+	Tool          Tool   `json:"tool"`
+	Test          string `json:"test"`
+	// Config echoes the resolved configuration (API key redacted).
+	Config map[string]any `json:"config"`
+	Target Target         `json:"target"`
+	// Share is the part of the whole test this run executed, as k6's
+	// execution segments: "0:1" is the whole test.
+	Share           string    `json:"share"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	// Metrics, by name, with k6's summary keys in values.
+	Metrics    map[string]*MetricResult `json:"metrics"`
+	Thresholds []ThresholdResult        `json:"thresholds"`
+	Checks     []CheckResult            `json:"checks"`
+	Aborted    bool                     `json:"aborted"`
+	// AbortReason says why the run stopped early ("interrupted by signal", a threshold).
+	AbortReason string `json:"abort_reason,omitempty"`
+	Interrupted bool   `json:"interrupted"`
+	Passed      bool   `json:"passed"`
+	ExitCode    int    `json:"exit_code"`
+	// Analysis holds the test's own verdicts (breaking point, trends, ...).
+	Analysis any `json:"analysis,omitempty"`
+}
+
+// Tool names the program that wrote the file.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Target is the system under test.
+type Target struct {
+	BaseURL string `json:"base_url"`
+	// Embedded is true when driftload started its reference server in-process.
+	Embedded bool `json:"embedded"`
+}
+
+// MetricResult is one metric's totals and its series.
+type MetricResult struct {
+	Type     string             `json:"type"`
+	Contains string             `json:"contains"`
+	Values   map[string]float64 `json:"values"`
+	// Histogram is a Trend's distribution, exact enough to merge.
+	Histogram *Histogram `json:"histogram,omitempty"`
+	// Series are the metric's samples split by tag set; merging the same
+	// series of several result files reproduces the whole run exactly.
+	Series []SeriesResult `json:"series,omitempty"`
+}
+
+// SeriesResult is one tag set of a metric.
+type SeriesResult struct {
+	Tags      map[string]string  `json:"tags"`
+	Values    map[string]float64 `json:"values"`
+	Sum       float64            `json:"sum,omitempty"`
+	Count     int64              `json:"count"`
+	Trues     int64              `json:"trues,omitempty"`
+	Histogram *Histogram         `json:"histogram,omitempty"`
+}
+
+// Histogram is an HDR histogram in the standard V2 compressed, base64 form.
+// Recorded values are the metric's values multiplied by Scale (so a Trend in
+// milliseconds is recorded in microseconds); Count, Sum, Min and Max are exact.
+type Histogram struct {
+	Encoding string  `json:"encoding"`
+	Scale    float64 `json:"scale"`
+	Count    int64   `json:"count"`
+	Sum      float64 `json:"sum"`
+	Min      float64 `json:"min"`
+	Max      float64 `json:"max"`
+	Data     string  `json:"data"`
+}
+
+// ThresholdResult is one threshold's verdict.
+type ThresholdResult struct {
+	Metric      string  `json:"metric"`
+	Expression  string  `json:"expression"`
+	OK          bool    `json:"ok"`
+	Measured    float64 `json:"measured"`
+	HasData     bool    `json:"has_data"`
+	AbortOnFail bool    `json:"abort_on_fail,omitempty"`
+}
+
+// CheckResult is one check's tally.
+type CheckResult struct {
+	Name   string `json:"name"`
+	Passes int64  `json:"passes"`
+	Fails  int64  `json:"fails"`
+}
+
+// HistogramEncoding names the encoding of Histogram.Data.
+const HistogramEncoding = "hdr-v2-compressed-base64"
+
+func encodeHistogram(s *metrics.Sink) (*Histogram, error) {
+	if s.Type != metrics.Trend {
+		return nil, nil
+	}
+	data, err := s.EncodeHistogram()
+	if err != nil {
+		return nil, err
+	}
+	return &Histogram{Encoding: HistogramEncoding, Scale: metrics.TrendScale, Count: s.Count, Sum: s.Sum, Min: s.Min, Max: s.Max, Data: data}, nil
+}
+
+// MetricsFromSnapshot renders every metric of snap with its series.
+func MetricsFromSnapshot(snap *metrics.Snapshot) (map[string]*MetricResult, error) {
+	out := make(map[string]*MetricResult)
+	for _, m := range snap.Metrics {
+		total, _ := snap.Sink(m.Name, nil)
+		if total.Count == 0 {
+			continue
+		}
+		mr := &MetricResult{Type: m.Type.String(), Contains: m.Contains.String(), Values: total.Values(snap.Elapsed)}
+		h, err := encodeHistogram(total)
+		if err != nil {
+			return nil, fmt.Errorf("metric %s: %w", m.Name, err)
+		}
+		mr.Histogram = h
+		for _, ser := range snap.Series {
+			if ser.Metric != m || ser.Sink.Count == 0 {
+				continue
+			}
+			sh, err := encodeHistogram(ser.Sink)
+			if err != nil {
+				return nil, fmt.Errorf("metric %s: %w", m.Name, err)
+			}
+			tags := make(map[string]string, len(ser.Tags))
+			for _, t := range ser.Tags {
+				tags[t.Key] = t.Value
+			}
+			sr := SeriesResult{Tags: tags, Values: ser.Sink.Values(snap.Elapsed), Count: ser.Sink.Count, Histogram: sh}
+			switch m.Type {
+			case metrics.Counter:
+				sr.Sum = ser.Sink.Sum
+			case metrics.Rate:
+				sr.Trues = ser.Sink.Trues
+			}
+			mr.Series = append(mr.Series, sr)
+		}
+		out[m.Name] = mr
+	}
+	return out, nil
+}
+
+// ChecksFromSnapshot tallies the `checks` Rate by check name, in name order.
+func ChecksFromSnapshot(snap *metrics.Snapshot) []CheckResult {
+	byName := map[string]*CheckResult{}
+	for _, ser := range snap.Series {
+		if ser.Metric.Name != "checks" {
+			continue
+		}
+		name, _ := ser.Tags.Get("check")
+		c := byName[name]
+		if c == nil {
+			c = &CheckResult{Name: name}
+			byName[name] = c
+		}
+		c.Passes += ser.Sink.Trues
+		c.Fails += ser.Sink.Count - ser.Sink.Trues
+	}
+	out := make([]CheckResult, 0, len(byName))
+	for _, c := range byName {
+		out = append(out, *c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ThresholdsFromResults converts evaluated thresholds.
+func ThresholdsFromResults(rs []threshold.Result) []ThresholdResult {
+	out := make([]ThresholdResult, len(rs))
+	for i, r := range rs {
+		out[i] = ThresholdResult{Metric: r.Metric, Expression: r.Expr, OK: r.OK, Measured: r.Measured, HasData: r.HasData, AbortOnFail: r.AbortOnFail}
+	}
+	return out
+}
+
+// WriteFile writes r as indented JSON to path atomically: a temporary file
+// in the same directory renamed over path, so a reader never sees half a file.
+func WriteFile(path string, r *Result) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	data = append(data, '\n')
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write result file %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write result file %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write result file %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write result file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write result file %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadFile reads a result file.
+func ReadFile(path string) (*Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}

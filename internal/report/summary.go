@@ -1,0 +1,233 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/fatih/color"
+)
+
+// SummaryOptions tune the terminal summary.
+type SummaryOptions struct {
+	// Color turns on ANSI colours (off for files, pipes and NO_COLOR).
+	Color bool
+	// Description is the executor's one-line description.
+	Description string
+	// Verdict holds the test's own findings, one line each.
+	Verdict []string
+	// ResultPath is where the result file was written ("" when it was not).
+	ResultPath string
+	// Notes are extra lines printed at the end (e.g. a write error).
+	Notes []string
+}
+
+type palette struct {
+	ok, bad, dim, bold func(a ...any) string
+}
+
+func newPalette(on bool) palette {
+	mk := func(attrs ...color.Attribute) func(a ...any) string {
+		c := color.New(attrs...)
+		if on {
+			c.EnableColor()
+		} else {
+			c.DisableColor()
+		}
+		return c.Sprint
+	}
+	return palette{ok: mk(color.FgGreen), bad: mk(color.FgRed), dim: mk(color.Faint), bold: mk(color.Bold)}
+}
+
+const dotsWidth = 34
+
+func dotted(name string) string {
+	if len(name) >= dotsWidth {
+		return name + " "
+	}
+	return name + " " + strings.Repeat(".", dotsWidth-len(name)-1)
+}
+
+// WriteSummary prints the k6-like end-of-test summary of r.
+func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
+	p := newPalette(opts.Color)
+	var b strings.Builder
+	target := r.Target.BaseURL
+	if r.Target.Embedded {
+		target += " (embedded reference server)"
+	}
+	fmt.Fprintf(&b, "\n  %s  ·  target %s\n", p.bold("driftload "+r.Test), target)
+	if opts.Description != "" {
+		fmt.Fprintf(&b, "  %s  ·  ran %s\n", opts.Description, FormatDuration(r.DurationSeconds*1000))
+	}
+
+	if len(r.Checks) > 0 {
+		fmt.Fprintf(&b, "\n  %s\n", p.bold("CHECKS"))
+		for _, c := range r.Checks {
+			mark := p.ok("✓")
+			if c.Fails > 0 {
+				mark = p.bad("✗")
+			}
+			total := c.Passes + c.Fails
+			fmt.Fprintf(&b, "    %s %s %6.2f%%  ✓ %d  ✗ %d\n", mark, dotted(c.Name), pct(c.Passes, total), c.Passes, c.Fails)
+		}
+	}
+
+	fmt.Fprintf(&b, "\n  %s\n", p.bold("METRICS"))
+	names := make([]string, 0, len(r.Metrics))
+	for name := range r.Metrics {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		m := r.Metrics[name]
+		label := name
+		indent := "    "
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			label = "  " + name[i:]
+			indent = "    "
+		}
+		fmt.Fprintf(&b, "%s%s: %s\n", indent, dotted(label), metricLine(m))
+	}
+
+	if len(r.Thresholds) > 0 {
+		fmt.Fprintf(&b, "\n  %s\n", p.bold("THRESHOLDS"))
+		for _, t := range r.Thresholds {
+			mark := p.ok("✓")
+			if !t.OK {
+				mark = p.bad("✗")
+			}
+			measured := "no data"
+			if t.HasData {
+				measured = "measured " + formatMeasured(r.Metrics[t.Metric], t.Expression, t.Measured)
+			}
+			fmt.Fprintf(&b, "    %s %s %-14s %s\n", mark, dotted(t.Metric), t.Expression, p.dim(measured))
+		}
+	}
+
+	if len(opts.Verdict) > 0 {
+		fmt.Fprintf(&b, "\n  %s\n", p.bold("VERDICT"))
+		for _, line := range opts.Verdict {
+			fmt.Fprintf(&b, "    %s\n", line)
+		}
+	}
+
+	fmt.Fprintln(&b)
+	failed := 0
+	for _, t := range r.Thresholds {
+		if !t.OK {
+			failed++
+		}
+	}
+	var status string
+	switch {
+	case r.Interrupted:
+		status = p.bad("✗ INTERRUPTED") + fmt.Sprintf(" — %s", r.AbortReason)
+	case r.Aborted:
+		status = p.bad("✗ ABORTED") + fmt.Sprintf(" — %s", r.AbortReason)
+	case failed > 0:
+		status = p.bad("✗ FAILED") + fmt.Sprintf(" — %d of %d thresholds failed", failed, len(r.Thresholds))
+	default:
+		status = p.ok("✓ PASSED") + fmt.Sprintf(" — all %d thresholds passed", len(r.Thresholds))
+	}
+	fmt.Fprintf(&b, "  %s (exit %d)\n", status, r.ExitCode)
+	if opts.ResultPath != "" {
+		fmt.Fprintf(&b, "  result written to %s\n", opts.ResultPath)
+	}
+	for _, n := range opts.Notes {
+		fmt.Fprintf(&b, "  %s\n", n)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func pct(n, total int64) float64 {
+	if total == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(total)
+}
+
+func metricLine(m *MetricResult) string {
+	v := m.Values
+	switch m.Type {
+	case "trend":
+		f := func(x float64) string { return formatValue(m.Contains, x) }
+		return fmt.Sprintf("avg=%s min=%s med=%s max=%s p(90)=%s p(95)=%s p(99)=%s",
+			f(v["avg"]), f(v["min"]), f(v["med"]), f(v["max"]), f(v["p(90)"]), f(v["p(95)"]), f(v["p(99)"]))
+	case "rate":
+		return fmt.Sprintf("%.2f%%  ✓ %d  ✗ %d", 100*v["rate"], int64(v["passes"]), int64(v["fails"]))
+	case "counter":
+		if m.Contains == "data" {
+			return fmt.Sprintf("%s  %s/s", FormatBytes(v["count"]), FormatBytes(v["rate"]))
+		}
+		return fmt.Sprintf("%s  %s/s", trimFloat(v["count"]), trimFloat(round(v["rate"], 2)))
+	case "gauge":
+		return fmt.Sprintf("%s  min=%s max=%s", trimFloat(v["value"]), trimFloat(v["min"]), trimFloat(v["max"]))
+	}
+	return ""
+}
+
+// formatMeasured renders a threshold's measured value in the metric's unit.
+func formatMeasured(m *MetricResult, expr string, x float64) string {
+	if m == nil {
+		return trimFloat(round(x, 4))
+	}
+	stat, _, _ := strings.Cut(expr, "<")
+	switch {
+	case m.Type == "trend" && !strings.HasPrefix(strings.TrimSpace(stat), "count"):
+		return formatValue(m.Contains, x)
+	case m.Type == "rate":
+		return fmt.Sprintf("%.2f%%", 100*x)
+	}
+	return trimFloat(round(x, 4))
+}
+
+func formatValue(contains string, x float64) string {
+	switch contains {
+	case "time":
+		return FormatDuration(x)
+	case "data":
+		return FormatBytes(x)
+	}
+	return trimFloat(round(x, 3))
+}
+
+// FormatDuration renders milliseconds like k6: "850µs", "12.34ms", "1.5s", "2m3s".
+func FormatDuration(ms float64) string {
+	d := time.Duration(ms * float64(time.Millisecond))
+	switch {
+	case d == 0:
+		return "0s"
+	case d < time.Millisecond:
+		return trimFloat(round(ms*1000, 2)) + "µs"
+	case d < time.Second:
+		return trimFloat(round(ms, 2)) + "ms"
+	case d < time.Minute:
+		return trimFloat(round(ms/1000, 2)) + "s"
+	}
+	return d.Round(time.Second).String()
+}
+
+// FormatBytes renders a byte count with decimal units: "512 B", "1.2 kB", "3.4 MB".
+func FormatBytes(n float64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	return trimFloat(round(n, 1)) + " " + units[i]
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+func trimFloat(x float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", x), "0"), ".")
+}

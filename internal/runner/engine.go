@@ -1,0 +1,307 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+)
+
+// IterationFunc runs one iteration for vu. ctx ends when the VU must stop at
+// once (hard stop, graceful period over, or interrupt); an iteration whose
+// ctx ended is not counted.
+type IterationFunc func(ctx context.Context, vu *VU)
+
+// Options configure one run.
+type Options struct {
+	Executor  Executor
+	Iteration IterationFunc
+	Registry  *metrics.Registry
+	Builtins  *Builtins
+	Client    *Client
+	// Seed seeds every VU's RNG (with the VU's id).
+	Seed uint64
+	// SetupVU, when set, runs once when a VU is created (attach per-VU state to vu.Data).
+	SetupVU func(vu *VU)
+	// Tick is the cadence of OnTick (default 1 s).
+	Tick time.Duration
+	// OnTick runs every Tick with the time since the start; returning a
+	// non-empty reason stops the run at once (abortOnFail thresholds).
+	OnTick func(elapsed time.Duration) (stopReason string)
+}
+
+// Outcome says how the run went.
+type Outcome struct {
+	Start, End time.Time
+	// Interrupted: the context given to Run ended (a signal).
+	Interrupted bool
+	// Aborted: OnTick stopped the run; AbortReason says why.
+	Aborted     bool
+	AbortReason string
+	// MaxVUs is the number of VUs allocated.
+	MaxVUs int
+}
+
+// Validate checks options and the executor, returning every problem.
+func (o *Options) validate() error {
+	var errs []error
+	if o.Executor == nil {
+		errs = append(errs, errors.New("no executor"))
+	} else {
+		errs = append(errs, o.Executor.Validate()...)
+	}
+	if o.Iteration == nil {
+		errs = append(errs, errors.New("no iteration function"))
+	}
+	if o.Registry == nil || o.Builtins == nil || o.Client == nil {
+		errs = append(errs, errors.New("registry, builtins and client are required"))
+	}
+	return errors.Join(errs...)
+}
+
+type vuSlot struct {
+	vu       *VU
+	running  bool
+	stopping atomic.Bool
+	cancel   context.CancelFunc
+	timer    *time.Timer
+}
+
+type engine struct {
+	opts    Options
+	plan    Plan
+	rec     *metrics.Recorder
+	hardCtx context.Context
+
+	mu     sync.Mutex
+	slots  []*vuSlot
+	active []*vuSlot // in activation order
+	wg     sync.WaitGroup
+	exited chan struct{} // a VU goroutine ended
+
+	lastSent, lastReceived int64
+}
+
+// Run executes the plan of opts.Executor. It returns when every VU has
+// stopped. Cancelling ctx interrupts the run: in-flight requests are
+// cancelled and the iterations they belong to are not counted.
+func Run(ctx context.Context, opts Options) (Outcome, error) {
+	if err := opts.validate(); err != nil {
+		return Outcome{}, err
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	hardCtx, hardStop := context.WithCancel(context.Background())
+	defer hardStop()
+	e := &engine{
+		opts:    opts,
+		plan:    opts.Executor.Plan(),
+		rec:     opts.Registry.NewRecorder(),
+		hardCtx: hardCtx,
+		exited:  make(chan struct{}, 1),
+	}
+	out := Outcome{Start: time.Now()}
+	opts.Registry.SetStart(out.Start)
+
+	ticker := time.NewTicker(opts.Tick)
+	defer ticker.Stop()
+	stepTimer := time.NewTimer(0)
+	defer stepTimer.Stop()
+	endTimer := time.NewTimer(e.plan.End)
+	defer endTimer.Stop()
+	var graceC <-chan time.Time
+	next := 0
+	ending := false
+
+	stopAll := func(grace time.Duration) {
+		if ending {
+			return
+		}
+		ending = true
+		e.scale(0, -1)
+		if grace <= 0 {
+			hardStop()
+			return
+		}
+		graceC = time.After(grace)
+	}
+
+loop:
+	for {
+		if ending && e.idle() {
+			break
+		}
+		if !ending && e.plan.IterationsPerVU > 0 && next >= len(e.plan.Steps) && e.idle() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			out.Interrupted = true
+			ending = true
+			hardStop()
+			e.scale(0, -1)
+			e.wg.Wait()
+			break loop
+		case <-stepTimer.C:
+			elapsed := time.Since(out.Start)
+			for next < len(e.plan.Steps) && e.plan.Steps[next].At <= elapsed && !ending {
+				e.scale(e.plan.Steps[next].VUs, e.plan.GracefulRampDown)
+				next++
+			}
+			if next < len(e.plan.Steps) && !ending {
+				stepTimer.Reset(e.plan.Steps[next].At - elapsed)
+			}
+		case <-endTimer.C:
+			stopAll(e.plan.GracefulStop)
+		case <-graceC:
+			hardStop()
+		case <-e.exited:
+		case <-ticker.C:
+			e.recordData()
+			if opts.OnTick != nil && !ending {
+				if reason := opts.OnTick(time.Since(out.Start)); reason != "" {
+					out.Aborted, out.AbortReason = true, reason
+					stopAll(0)
+				}
+			}
+		}
+	}
+	e.wg.Wait()
+	out.End = time.Now()
+	e.mu.Lock()
+	out.MaxVUs = len(e.slots)
+	e.mu.Unlock()
+	e.recordVUs()
+	e.recordData()
+	e.rec.Flush()
+	return out, nil
+}
+
+// idle reports whether no VU goroutine is running.
+func (e *engine) idle() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, s := range e.slots {
+		if s.running {
+			return false
+		}
+	}
+	return true
+}
+
+// scale sets the number of active VUs to n. VUs beyond n stop after their
+// current iteration and are cancelled after grace (grace < 0: only at the
+// hard stop).
+func (e *engine) scale(n int, grace time.Duration) {
+	e.mu.Lock()
+	for len(e.active) < n {
+		slot := e.freeSlotLocked()
+		e.active = append(e.active, slot)
+		e.startLocked(slot)
+	}
+	for len(e.active) > n {
+		slot := e.active[len(e.active)-1]
+		e.active = e.active[:len(e.active)-1]
+		slot.stopping.Store(true)
+		if grace >= 0 {
+			cancel := slot.cancel
+			slot.timer = time.AfterFunc(grace, cancel)
+		}
+	}
+	e.mu.Unlock()
+	e.recordVUs()
+}
+
+func (e *engine) recordVUs() {
+	e.mu.Lock()
+	active, allocated := len(e.active), len(e.slots)
+	e.mu.Unlock()
+	e.rec.Add(e.opts.Builtins.VUs, nil, float64(active))
+	e.rec.Add(e.opts.Builtins.VUsMax, nil, float64(allocated))
+}
+
+// recordData moves the client's byte counts since the last call into
+// data_sent and data_received.
+func (e *engine) recordData() {
+	sent, received := e.opts.Client.BytesSent(), e.opts.Client.BytesReceived()
+	if d := sent - e.lastSent; d > 0 {
+		e.rec.Add(e.opts.Builtins.DataSent, nil, float64(d))
+	}
+	if d := received - e.lastReceived; d > 0 {
+		e.rec.Add(e.opts.Builtins.DataReceived, nil, float64(d))
+	}
+	e.lastSent, e.lastReceived = sent, received
+}
+
+// freeSlotLocked returns the lowest VU not running, allocating a new one
+// when every VU is busy (a removed VU may still be finishing its iteration).
+func (e *engine) freeSlotLocked() *vuSlot {
+	for _, s := range e.slots {
+		if !s.running {
+			return s
+		}
+	}
+	vu := NewVU(len(e.slots)+1, e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
+	if e.opts.SetupVU != nil {
+		e.opts.SetupVU(vu)
+	}
+	s := &vuSlot{vu: vu}
+	e.slots = append(e.slots, s)
+	return s
+}
+
+func (e *engine) startLocked(s *vuSlot) {
+	ctx, cancel := context.WithCancel(e.hardCtx)
+	s.cancel = cancel
+	s.running = true
+	s.stopping.Store(false)
+	e.wg.Add(1)
+	go e.loop(ctx, s)
+}
+
+func (e *engine) loop(ctx context.Context, s *vuSlot) {
+	defer e.wg.Done()
+	vu := s.vu
+	b := e.opts.Builtins
+	limit := e.plan.IterationsPerVU
+	for !s.stopping.Load() && ctx.Err() == nil && (limit == 0 || vu.Iteration < limit) {
+		start := time.Now()
+		e.opts.Iteration(ctx, vu)
+		if ctx.Err() != nil {
+			break // interrupted: not a complete iteration
+		}
+		vu.Recorder.Add(b.Iterations, nil, 1)
+		vu.Recorder.Add(b.IterationDuration, nil, ms(time.Since(start)))
+		vu.Iteration++
+	}
+	vu.Recorder.Flush()
+	s.cancel()
+	e.mu.Lock()
+	s.running = false
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	// A VU that ran out of iterations leaves the active set.
+	for i, a := range e.active {
+		if a == s {
+			e.active = append(e.active[:i], e.active[i+1:]...)
+			break
+		}
+	}
+	e.mu.Unlock()
+	select {
+	case e.exited <- struct{}{}:
+	default:
+	}
+}
+
+// String describes a plan for logs.
+func (p Plan) String() string {
+	return fmt.Sprintf("%d steps, up to %d VUs, end %s (+%s graceful)", len(p.Steps), p.MaxVUs, p.End, p.GracefulStop)
+}

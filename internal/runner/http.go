@@ -1,0 +1,335 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+)
+
+// ClientOptions tune the run's one HTTP client.
+type ClientOptions struct {
+	// Timeout bounds each request (0: 60 s, k6's default).
+	Timeout time.Duration
+	// Insecure skips TLS certificate verification.
+	Insecure bool
+	// MaxVUs sizes the idle connection pool so every VU keeps its connection.
+	MaxVUs int
+	// UserAgent is sent with every request.
+	UserAgent string
+}
+
+// Client is the HTTP client shared by all VUs of a run. It counts the bytes
+// every connection sends and receives.
+type Client struct {
+	hc        *http.Client
+	transport *http.Transport
+	timeout   time.Duration
+	userAgent string
+	sent      atomic.Int64
+	received  atomic.Int64
+}
+
+// NewClient returns a keep-alive client whose idle pool holds a connection
+// per VU.
+func NewClient(opts ClientOptions) *Client {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if opts.MaxVUs < 1 {
+		opts.MaxVUs = 1
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "driftload"
+	}
+	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	c.transport = &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: conn, c: c}, nil
+		},
+		MaxIdleConns:          opts.MaxVUs + 16,
+		MaxIdleConnsPerHost:   opts.MaxVUs + 16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		ForceAttemptHTTP2:     true,
+		TLSClientConfig:       &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // the user asked for --insecure
+	}
+	c.hc = &http.Client{
+		Transport: c.transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+	return c
+}
+
+// Close drops idle connections.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+// BytesSent returns the bytes written to every connection so far.
+func (c *Client) BytesSent() int64 { return c.sent.Load() }
+
+// BytesReceived returns the bytes read from every connection so far.
+func (c *Client) BytesReceived() int64 { return c.received.Load() }
+
+type countingConn struct {
+	net.Conn
+	c *Client
+}
+
+func (cc *countingConn) Read(p []byte) (int, error) {
+	n, err := cc.Conn.Read(p)
+	cc.c.received.Add(int64(n))
+	return n, err
+}
+
+func (cc *countingConn) Write(p []byte) (int, error) {
+	n, err := cc.Conn.Write(p)
+	cc.c.sent.Add(int64(n))
+	return n, err
+}
+
+// Request is one HTTP request of an iteration.
+type Request struct {
+	Method string
+	URL    string
+	// Header is sent as is; it may be shared between requests and is never modified.
+	Header http.Header
+	Body   []byte
+	// Endpoint and Scenario become the `endpoint` and `scenario` tags.
+	Endpoint string
+	Scenario string
+	// Tags are extra tags for this request's metrics.
+	Tags metrics.Tags
+	// Timeout overrides the client's per-request timeout when > 0.
+	Timeout time.Duration
+	// Expect lists the statuses that are not failures; empty means 200–399.
+	Expect []int
+}
+
+// Timings are the phases of one request, k6's definitions.
+type Timings struct {
+	Blocked, Connecting, TLSHandshaking, Sending, Waiting, Receiving time.Duration
+	// Duration is Sending + Waiting + Receiving.
+	Duration time.Duration
+}
+
+// Response is what came back. Body is only valid until the VU's next request.
+type Response struct {
+	Status  int
+	Header  http.Header
+	Body    []byte
+	Err     error
+	Timings Timings
+	// TimedOut is true when the request hit its timeout.
+	TimedOut bool
+	// Canceled is true when the run stopped the request; nothing was recorded.
+	Canceled bool
+}
+
+// OK reports whether the request got a response with the given status.
+func (r *Response) OK(status int) bool { return r.Err == nil && r.Status == status }
+
+// tracer collects one request's phase instants; each VU reuses its own.
+type tracer struct {
+	getConn, connectStart, connectDone, tlsStart, tlsDone, gotConn, wroteRequest, firstByte time.Time
+	reused                                                                                  bool
+	trace                                                                                   *httptrace.ClientTrace
+}
+
+func newTracer() *tracer {
+	t := &tracer{}
+	t.trace = &httptrace.ClientTrace{
+		GetConn:              func(string) { t.getConn = time.Now() },
+		ConnectStart:         func(string, string) { t.connectStart = time.Now() },
+		ConnectDone:          func(string, string, error) { t.connectDone = time.Now() },
+		TLSHandshakeStart:    func() { t.tlsStart = time.Now() },
+		TLSHandshakeDone:     func(tls.ConnectionState, error) { t.tlsDone = time.Now() },
+		GotConn:              func(info httptrace.GotConnInfo) { t.gotConn = time.Now(); t.reused = info.Reused },
+		WroteRequest:         func(httptrace.WroteRequestInfo) { t.wroteRequest = time.Now() },
+		GotFirstResponseByte: func() { t.firstByte = time.Now() },
+	}
+	return t
+}
+
+func (t *tracer) reset() {
+	tr := t.trace
+	*t = tracer{trace: tr}
+}
+
+func sub(a, b time.Time) time.Duration {
+	if a.IsZero() || b.IsZero() || a.Before(b) {
+		return 0
+	}
+	return a.Sub(b)
+}
+
+// timings turns the collected instants into k6's phases; end is when the
+// body was read (or the request failed).
+func (t *tracer) timings(start, end time.Time) Timings {
+	var tm Timings
+	connStart := t.getConn
+	if connStart.IsZero() {
+		connStart = start
+	}
+	if !t.connectStart.IsZero() {
+		tm.Blocked = sub(t.connectStart, connStart)
+	} else {
+		tm.Blocked = sub(t.gotConn, connStart)
+	}
+	tm.Connecting = sub(t.connectDone, t.connectStart)
+	tm.TLSHandshaking = sub(t.tlsDone, t.tlsStart)
+	sendStart := t.gotConn
+	if sendStart.IsZero() {
+		sendStart = start
+	}
+	tm.Sending = sub(t.wroteRequest, sendStart)
+	if !t.firstByte.IsZero() {
+		tm.Waiting = sub(t.firstByte, t.wroteRequest)
+		tm.Receiving = sub(end, t.firstByte)
+	} else if !t.wroteRequest.IsZero() {
+		tm.Waiting = sub(end, t.wroteRequest)
+	}
+	tm.Duration = tm.Sending + tm.Waiting + tm.Receiving
+	return tm
+}
+
+var statusText = func() [600]string {
+	var s [600]string
+	for i := range s {
+		s[i] = strconv.Itoa(i)
+	}
+	return s
+}()
+
+func statusTag(code int) string {
+	if code >= 0 && code < len(statusText) {
+		return statusText[code]
+	}
+	return strconv.Itoa(code)
+}
+
+func expected(status int, expect []int) bool {
+	if len(expect) == 0 {
+		return status >= 200 && status < 400
+	}
+	for _, s := range expect {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// Do sends req for vu, times it and records the built-in HTTP metrics. A
+// request cut short because the run is stopping records nothing and comes
+// back with Canceled set.
+func (vu *VU) Do(ctx context.Context, req *Request) *Response {
+	c := vu.client
+	resp := &vu.resp
+	*resp = Response{}
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = c.timeout
+	}
+	reqCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	vu.tracer.reset()
+	reqCtx = httptrace.WithClientTrace(reqCtx, vu.tracer.trace)
+
+	var body io.Reader
+	if req.Body != nil {
+		vu.bodyReader.Reset(req.Body)
+		body = &vu.bodyReader
+	}
+	hreq, err := http.NewRequestWithContext(reqCtx, req.Method, req.URL, body)
+	if err != nil {
+		resp.Err = err
+		return resp
+	}
+	for k, v := range req.Header {
+		hreq.Header[k] = v
+	}
+	if req.Body != nil {
+		hreq.ContentLength = int64(len(req.Body))
+		hreq.GetBody = nil
+	}
+	hreq.Header.Set("User-Agent", c.userAgent)
+
+	start := time.Now()
+	hresp, err := c.hc.Do(hreq)
+	if err == nil {
+		vu.bodyBuf.Reset()
+		_, err = vu.bodyBuf.ReadFrom(hresp.Body)
+		hresp.Body.Close()
+		resp.Status = hresp.StatusCode
+		resp.Header = hresp.Header
+		resp.Body = vu.bodyBuf.Bytes()
+	}
+	end := time.Now()
+	if err != nil {
+		if ctx.Err() != nil {
+			resp.Canceled = true
+			resp.Err = ctx.Err()
+			return resp
+		}
+		resp.Err = err
+		resp.TimedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
+	}
+	resp.Timings = vu.tracer.timings(start, end)
+	vu.recordHTTP(req, resp)
+	return resp
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func (vu *VU) recordHTTP(req *Request, resp *Response) {
+	b := vu.builtins
+	status := "0"
+	if resp.Err == nil {
+		status = statusTag(resp.Status)
+	}
+	tags := append(vu.tagBuf[:0],
+		metrics.Tag{Key: "endpoint", Value: req.Endpoint},
+		metrics.Tag{Key: "method", Value: req.Method},
+		metrics.Tag{Key: "scenario", Value: req.Scenario},
+		metrics.Tag{Key: "status", Value: status},
+	)
+	tags = append(tags, req.Tags...)
+	vu.tagBuf = tags
+	rec := vu.Recorder
+	t := resp.Timings
+	rec.Add(b.HTTPReqs, tags, 1)
+	rec.Add(b.HTTPReqDuration, tags, ms(t.Duration))
+	rec.Add(b.HTTPReqBlocked, tags, ms(t.Blocked))
+	rec.Add(b.HTTPReqConnecting, tags, ms(t.Connecting))
+	rec.Add(b.HTTPReqTLS, tags, ms(t.TLSHandshaking))
+	rec.Add(b.HTTPReqSending, tags, ms(t.Sending))
+	rec.Add(b.HTTPReqWaiting, tags, ms(t.Waiting))
+	rec.Add(b.HTTPReqReceiving, tags, ms(t.Receiving))
+	rec.AddBool(b.HTTPReqFailed, tags, resp.Err != nil || !expected(resp.Status, req.Expect))
+}
+
+// bodyReader is a rewindable reader over a request body, reused per VU.
+type bodyReader = bytes.Reader

@@ -1,0 +1,84 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+)
+
+// VU is one virtual user: its id, its iteration counter, its own RNG and
+// its own metrics recorder. A VU is used by one goroutine at a time.
+type VU struct {
+	// ID is 1-based and stable for the run.
+	ID int
+	// Iteration is the number of iterations this VU completed before the current one.
+	Iteration int64
+	// Rand is the VU's own random source, seeded from the run's seed and ID.
+	Rand *rand.Rand
+	// Recorder records this VU's samples.
+	Recorder *metrics.Recorder
+	// Data holds per-VU state a scenario attaches in its VU setup.
+	Data any
+
+	client     *Client
+	builtins   *Builtins
+	tracer     *tracer
+	resp       Response
+	bodyBuf    bytes.Buffer
+	bodyReader bodyReader
+	tagBuf     metrics.Tags
+}
+
+// NewVU returns a VU with its own RNG seeded from (seed, id).
+func NewVU(id int, seed uint64, client *Client, reg *metrics.Registry, b *Builtins) *VU {
+	return &VU{
+		ID:       id,
+		Rand:     rand.New(rand.NewPCG(seed, uint64(id))),
+		Recorder: reg.NewRecorder(),
+		client:   client,
+		builtins: b,
+		tracer:   newTracer(),
+	}
+}
+
+// Check records one check (k6's `checks` Rate, tagged with the check's
+// name and any extra tags) and returns ok.
+func (vu *VU) Check(name string, ok bool, tags ...metrics.Tag) bool {
+	t := append(metrics.Tags{{Key: "check", Value: name}}, tags...)
+	vu.Recorder.AddBool(vu.builtins.Checks, t, ok)
+	return ok
+}
+
+// Sleep waits d, or less if ctx ends first; it reports whether it slept fully.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Between returns a uniformly random duration in [lo, hi] from the VU's RNG.
+func (vu *VU) Between(lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(vu.Rand.Int64N(int64(hi-lo)+1))
+}
+
+// IntBetween returns a uniformly random int in [lo, hi].
+func (vu *VU) IntBetween(lo, hi int) int {
+	if hi <= lo {
+		return lo
+	}
+	return lo + vu.Rand.IntN(hi-lo+1)
+}

@@ -1,0 +1,161 @@
+// Package scenario holds driftload's Driftlock tests: for each, its default
+// executor, its request mix, checks, custom metrics and post-run analysis.
+// It knows nothing about terminals or files.
+package scenario
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/driftload/driftload/internal/gen"
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/runner"
+)
+
+// Env is what a test instance needs from the command line.
+type Env struct {
+	// BaseURL is the target without a trailing slash.
+	BaseURL string
+	// APIKey authenticates /v1/detect; empty skips authenticated requests
+	// where a test can do without them.
+	APIKey string
+	// Seed makes payloads reproducible.
+	Seed uint64
+	// Run makes stream ids unique to this run.
+	Run gen.RunID
+	// DemoRate is the demo route's limit per minute that pacing stays under.
+	DemoRate float64
+	// Timeout is the per-request timeout (0: the client's default).
+	Timeout time.Duration
+	// Start is the base of event timestamps.
+	Start time.Time
+}
+
+// Instance is one configured run of a test.
+type Instance interface {
+	// SetupVU prepares a VU's own state (vu.Data).
+	SetupVU(vu *runner.VU)
+	// Iteration is one iteration of a VU.
+	Iteration(ctx context.Context, vu *runner.VU)
+	// Analyse turns the finished run into the test's own findings; it may
+	// return nil findings.
+	Analyse(snap *metrics.Snapshot) Findings
+}
+
+// Findings are a test's own verdicts beyond thresholds.
+type Findings struct {
+	// Lines are printed in the summary's VERDICT section.
+	Lines []string
+	// Data goes to the result file's `analysis`.
+	Data any
+}
+
+// Test describes one of driftload's tests.
+type Test struct {
+	// Name is the subcommand and the thresholds file section ("smoke").
+	Name string
+	// ThresholdsKey is the thresholds file section, when it differs from Name.
+	ThresholdsKey string
+	// Short is the one-line description for --help.
+	Short string
+	// ResultFile is the default result file name.
+	ResultFile string
+	// Metrics are the test's custom metrics.
+	Metrics map[string]metrics.Type
+	// DefaultVUs and DefaultDuration describe a constant-VUs profile; when
+	// DefaultStages is set the profile ramps instead.
+	DefaultVUs      int
+	DefaultDuration time.Duration
+	DefaultStages   []runner.Stage
+	// New builds an instance, defining its custom metrics on reg.
+	New func(env Env, reg *metrics.Registry) (Instance, error)
+}
+
+// Section is the test's key in the thresholds file.
+func (t *Test) Section() string {
+	if t.ThresholdsKey != "" {
+		return t.ThresholdsKey
+	}
+	return t.Name
+}
+
+// KnownMetrics returns every metric a test can record (built-ins and its own).
+func (t *Test) KnownMetrics() map[string]metrics.Type {
+	return withBuiltins(t.Metrics)
+}
+
+func withBuiltins(custom map[string]metrics.Type) map[string]metrics.Type {
+	out := make(map[string]metrics.Type, len(runner.BuiltinNames)+len(custom))
+	for k, v := range runner.BuiltinNames {
+		out[k] = v
+	}
+	for k, v := range custom {
+		out[k] = v
+	}
+	return out
+}
+
+var registry = map[string]*Test{}
+
+func register(t *Test) { registry[t.Name] = t }
+
+// Lookup returns the test called name.
+func Lookup(name string) (*Test, bool) {
+	t, ok := registry[name]
+	return t, ok
+}
+
+// All returns every test, by name.
+func All() []*Test {
+	out := make([]*Test, 0, len(registry))
+	for _, t := range registry {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// defineAll defines a test's custom metrics on reg.
+func defineAll(reg *metrics.Registry, defs map[string]metrics.Type, timeMetrics ...string) (map[string]*metrics.Metric, error) {
+	isTime := map[string]bool{}
+	for _, n := range timeMetrics {
+		isTime[n] = true
+	}
+	out := make(map[string]*metrics.Metric, len(defs))
+	for name, typ := range defs {
+		vt := metrics.Default
+		if isTime[name] {
+			vt = metrics.Time
+		}
+		m, err := reg.Define(name, typ, vt)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = m
+	}
+	return out, nil
+}
+
+// jsonHeader returns the headers of a JSON request, with the API key when given.
+func jsonHeader(apiKey string) http.Header {
+	h := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	if apiKey != "" {
+		h.Set("X-Api-Key", apiKey)
+	}
+	return h
+}
+
+func url(base, path string) string {
+	return strings.TrimRight(base, "/") + path
+}
+
+func errString(resp *runner.Response) string {
+	if resp.Err != nil {
+		return resp.Err.Error()
+	}
+	return fmt.Sprintf("status %d", resp.Status)
+}

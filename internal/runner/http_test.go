@@ -1,0 +1,114 @@
+package runner
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+)
+
+func TestDoTimesPhasesAndTagsEveryRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer srv.Close()
+	f := newFixture()
+	vu := NewVU(1, 1, f.client, f.reg, f.b)
+	ctx := context.Background()
+
+	resp := vu.Do(ctx, &Request{Method: "GET", URL: srv.URL + "/slow", Endpoint: "slow", Scenario: "s"})
+	if !resp.OK(200) || string(resp.Body) != `{"ok":true}` {
+		t.Fatalf("resp = %d %q %v", resp.Status, resp.Body, resp.Err)
+	}
+	if resp.Timings.Waiting < 20*time.Millisecond || resp.Timings.Duration < resp.Timings.Waiting {
+		t.Fatalf("timings %+v: waiting must cover the 20 ms the server took", resp.Timings)
+	}
+	if resp.Timings.Connecting <= 0 {
+		t.Errorf("first request must show a connect phase: %+v", resp.Timings)
+	}
+	second := vu.Do(ctx, &Request{Method: "GET", URL: srv.URL + "/fast", Endpoint: "fast"})
+	if second.Timings.Connecting != 0 {
+		t.Errorf("keep-alive: second request must reuse the connection, got connecting %s", second.Timings.Connecting)
+	}
+	vu.Do(ctx, &Request{Method: "GET", URL: srv.URL + "/missing", Endpoint: "missing", Expect: []int{404}})
+	vu.Do(ctx, &Request{Method: "GET", URL: srv.URL + "/missing", Endpoint: "missing"})
+
+	snap := f.reg.Snapshot()
+	reqs, _ := snap.Sink("http_reqs", nil)
+	if reqs.Sum != 4 {
+		t.Fatalf("http_reqs = %g, want 4", reqs.Sum)
+	}
+	slow, _ := snap.Sink("http_req_duration", metrics.Tags{{"endpoint", "slow"}, {"status", "200"}, {"method", "GET"}, {"scenario", "s"}})
+	if slow.Count != 1 || slow.Min < 20 {
+		t.Fatalf("slow series = %+v, want one sample ≥ 20 ms", slow)
+	}
+	failed, _ := snap.Sink("http_req_failed", nil)
+	if failed.Trues != 1 {
+		t.Fatalf("failed = %d, want 1 (the unexpected 404 only)", failed.Trues)
+	}
+	if f.client.BytesSent() == 0 || f.client.BytesReceived() == 0 {
+		t.Fatalf("wire bytes not counted")
+	}
+}
+
+func TestDoReportsTimeoutsAndKeepsCancelledRequestsOut(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	f := newFixture()
+	vu := NewVU(1, 1, f.client, f.reg, f.b)
+
+	resp := vu.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Endpoint: "x", Timeout: 30 * time.Millisecond})
+	if !resp.TimedOut || resp.Err == nil || resp.Canceled {
+		t.Fatalf("resp = %+v, want a timeout", resp)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	resp = vu.Do(ctx, &Request{Method: "GET", URL: srv.URL, Endpoint: "x"})
+	if !resp.Canceled {
+		t.Fatalf("resp = %+v, want cancelled", resp)
+	}
+	snap := f.reg.Snapshot()
+	reqs, _ := snap.Sink("http_reqs", nil)
+	failed, _ := snap.Sink("http_req_failed", metrics.Tags{{"status", "0"}})
+	if reqs.Sum != 1 || failed.Trues != 1 {
+		t.Fatalf("http_reqs = %g failed = %d: want only the timeout recorded, as a failure with status 0", reqs.Sum, failed.Trues)
+	}
+}
+
+func TestPreflight(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer ok.Close()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(503) }))
+	defer down.Close()
+	c := NewClient(ClientOptions{})
+	if err := Preflight(context.Background(), c, ok.URL, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := Preflight(context.Background(), c, down.URL, time.Second); err == nil {
+		t.Fatal("503 must fail the pre-flight")
+	}
+	start := time.Now()
+	if err := Preflight(context.Background(), c, "http://127.0.0.1:1/healthz", time.Second); err == nil {
+		t.Fatal("nothing listening must fail the pre-flight")
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Fatal("pre-flight must give up within its timeout")
+	}
+}

@@ -1,0 +1,173 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/threshold"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+// sampleResult builds a result from known samples, with fixed times.
+func sampleResult(t *testing.T) *Result {
+	reg := metrics.NewRegistry()
+	dur := reg.MustDefine("http_req_duration", metrics.Trend, metrics.Time)
+	reqs := reg.MustDefine("http_reqs", metrics.Counter, metrics.Default)
+	failed := reg.MustDefine("http_req_failed", metrics.Rate, metrics.Default)
+	checks := reg.MustDefine("checks", metrics.Rate, metrics.Default)
+	data := reg.MustDefine("data_received", metrics.Counter, metrics.Data)
+	vus := reg.MustDefine("vus", metrics.Gauge, metrics.Default)
+	rec := reg.NewRecorder()
+	for i := 1; i <= 100; i++ {
+		ep := "healthz"
+		if i%4 == 0 {
+			ep = "detect"
+		}
+		tags := metrics.Tags{{"endpoint", ep}, {"status", "200"}}
+		rec.Add(dur, tags, float64(i)/4)
+		rec.Add(reqs, tags, 1)
+		rec.AddBool(failed, tags, i%50 == 0)
+		rec.AddBool(checks, metrics.Tags{{"check", "status 200"}}, i%50 != 0)
+		rec.Add(data, nil, 1500)
+	}
+	rec.Add(vus, nil, 5)
+	snap := reg.Snapshot()
+	snap.Elapsed = 10 * time.Second
+
+	ms, err := MetricsFromSnapshot(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := []threshold.Result{
+		{Metric: "http_req_duration", Expr: "p(95)<500", Measured: 23.75, HasData: true, OK: true},
+		{Metric: "http_req_failed", Expr: "rate<0.01", Measured: 0.02, HasData: true, OK: false},
+		{Metric: "detect_success", Expr: "rate>0.99", HasData: false, OK: false},
+	}
+	start := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	return &Result{
+		SchemaVersion: SchemaVersion, Tool: Tool{Name: "driftload", Version: "test"}, Test: "smoke",
+		Config: map[string]any{"vus": 5, "api_key": "[redacted]"}, Target: Target{BaseURL: "http://127.0.0.1:8080"},
+		Share: "0:1", Start: start, End: start.Add(10 * time.Second), DurationSeconds: 10,
+		Metrics: ms, Thresholds: ThresholdsFromResults(th), Checks: ChecksFromSnapshot(snap),
+		ExitCode: 99,
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	var buf bytes.Buffer
+	r := sampleResult(t)
+	err := WriteSummary(&buf, r, SummaryOptions{Description: "constant-vus: 5 VUs for 10s", ResultPath: "smoke_test_results.json",
+		Verdict: []string{"no breaking point"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary.txt", buf.Bytes())
+	if strings.Contains(buf.String(), "\x1b[") {
+		t.Error("plain summary must not contain ANSI escapes")
+	}
+	buf.Reset()
+	_ = WriteSummary(&buf, r, SummaryOptions{Color: true})
+	if !strings.Contains(buf.String(), "\x1b[") {
+		t.Error("coloured summary must contain ANSI escapes")
+	}
+}
+
+func TestResultFileGoldenAndAtomicWrite(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "smoke_test_results.json")
+	r := sampleResult(t)
+	if err := WriteFile(path, r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "result.json", got)
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left behind: %v", entries)
+	}
+	back, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Metrics["http_req_duration"].Values["p(95)"] != r.Metrics["http_req_duration"].Values["p(95)"] {
+		t.Fatal("round trip lost p(95)")
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(got, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"schema_version", "config", "target", "start", "end", "metrics", "thresholds", "checks", "aborted", "exit_code"} {
+		if _, ok := raw[key]; !ok {
+			t.Errorf("result file lacks %q", key)
+		}
+	}
+}
+
+func TestResultHistogramsMergeExactly(t *testing.T) {
+	r := sampleResult(t)
+	h := r.Metrics["http_req_duration"]
+	merged := metrics.NewSink(metrics.Trend)
+	for _, s := range h.Series {
+		sink, err := metrics.DecodeTrend(s.Histogram.Data, s.Histogram.Count, s.Histogram.Sum, s.Histogram.Min, s.Histogram.Max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		merged.Merge(sink)
+	}
+	for _, k := range []string{"p(90)", "p(95)", "p(99)", "med", "avg", "min", "max"} {
+		if got := merged.Values(0)[k]; got != h.Values[k] {
+			t.Errorf("%s: merged series %g, whole %g", k, got, h.Values[k])
+		}
+	}
+}
+
+func TestWriteFileFailsWithAClearError(t *testing.T) {
+	err := WriteFile(filepath.Join(t.TempDir(), "missing-dir", "r.json"), sampleResult(t))
+	if err == nil || !strings.Contains(err.Error(), "write result file") {
+		t.Fatalf("err = %v, want a write error naming the file", err)
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	cases := map[string]string{
+		FormatDuration(0.85):   "850µs",
+		FormatDuration(12.345): "12.35ms",
+		FormatDuration(1500):   "1.5s",
+		FormatDuration(125000): "2m5s",
+		FormatBytes(512):       "512 B",
+		FormatBytes(1_234_567): "1.2 MB",
+	}
+	for got, want := range cases {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}

@@ -48,7 +48,11 @@ type Config struct {
 	Color     bool
 	// Embedded is true when the target is driftload's own in-process server.
 	Embedded bool
-	Version  string
+	// Endpoint is the detect route: "detect" (default) or "demo".
+	Endpoint string
+	// MaxEvents is the most events the target accepts per request (0: 1000).
+	MaxEvents int
+	Version   string
 	// Flags echoes the command line's resolved flags into the result file.
 	Flags map[string]any
 	// PreflightTimeout bounds the pre-flight check (default 3 s).
@@ -107,6 +111,7 @@ func Run(ctx context.Context, cfg Config) int {
 	env := scenario.Env{
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
 		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Start: time.Now().UTC().Truncate(time.Second),
+		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
 	}
 	inst, err := cfg.Test.New(env, reg)
 	if err != nil {
@@ -117,6 +122,11 @@ func Run(ctx context.Context, cfg Config) int {
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, exec.Describe(), base)
 	}
 	progress := newProgress(cfg, reg, plan)
+	intervals := newIntervals(inst, reg, plan)
+	tick := time.Second
+	if intervals != nil && intervals.every < tick {
+		tick = max(intervals.every, 100*time.Millisecond)
+	}
 	out, err := runner.Run(ctx, runner.Options{
 		Executor:  exec,
 		Iteration: inst.Iteration,
@@ -125,9 +135,10 @@ func Run(ctx context.Context, cfg Config) int {
 		Builtins:  builtins,
 		Client:    client,
 		Seed:      cfg.Seed,
-		Tick:      time.Second,
+		Tick:      tick,
 		OnTick: func(elapsed time.Duration) string {
 			progress.tick(elapsed)
+			intervals.tick(elapsed)
 			if !hasAbortOnFail(sets) {
 				return ""
 			}
@@ -142,6 +153,7 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
 
+	intervals.finish(out.End.Sub(out.Start))
 	snap := reg.Snapshot()
 	snap.Elapsed = out.End.Sub(out.Start)
 	results := threshold.Evaluate(sets, measurer{snap})

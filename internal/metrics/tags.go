@@ -54,3 +54,13 @@ func (t Tags) String() string {
 	}
 	return b.String()
 }
+
+// NewTags builds Tags from key, value pairs: NewTags("endpoint", "detect").
+// A trailing key without a value is ignored.
+func NewTags(kv ...string) Tags {
+	out := make(Tags, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, Tag{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
+}

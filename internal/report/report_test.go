@@ -48,11 +48,11 @@ func sampleResult(t *testing.T) *Result {
 		if i%4 == 0 {
 			ep = "detect"
 		}
-		tags := metrics.Tags{{"endpoint", ep}, {"status", "200"}}
+		tags := metrics.NewTags("endpoint", ep, "status", "200")
 		rec.Add(dur, tags, float64(i)/4)
 		rec.Add(reqs, tags, 1)
 		rec.AddBool(failed, tags, i%50 == 0)
-		rec.AddBool(checks, metrics.Tags{{"check", "status 200"}}, i%50 != 0)
+		rec.AddBool(checks, metrics.NewTags("check", "status 200"), i%50 != 0)
 		rec.Add(data, nil, 1500)
 	}
 	rec.Add(vus, nil, 5)

@@ -48,7 +48,7 @@ func TestDoTimesPhasesAndTagsEveryRequest(t *testing.T) {
 	if reqs.Sum != 4 {
 		t.Fatalf("http_reqs = %g, want 4", reqs.Sum)
 	}
-	slow, _ := snap.Sink("http_req_duration", metrics.Tags{{"endpoint", "slow"}, {"status", "200"}, {"method", "GET"}, {"scenario", "s"}})
+	slow, _ := snap.Sink("http_req_duration", metrics.NewTags("endpoint", "slow", "status", "200", "method", "GET", "scenario", "s"))
 	if slow.Count != 1 || slow.Min < 20 {
 		t.Fatalf("slow series = %+v, want one sample ≥ 20 ms", slow)
 	}
@@ -86,7 +86,7 @@ func TestDoReportsTimeoutsAndKeepsCancelledRequestsOut(t *testing.T) {
 	}
 	snap := f.reg.Snapshot()
 	reqs, _ := snap.Sink("http_reqs", nil)
-	failed, _ := snap.Sink("http_req_failed", metrics.Tags{{"status", "0"}})
+	failed, _ := snap.Sink("http_req_failed", metrics.NewTags("status", "0"))
 	if reqs.Sum != 1 || failed.Trues != 1 {
 		t.Fatalf("http_reqs = %g failed = %d: want only the timeout recorded, as a failure with status 0", reqs.Sum, failed.Trues)
 	}

@@ -33,6 +33,19 @@ type Env struct {
 	Timeout time.Duration
 	// Start is the base of event timestamps.
 	Start time.Time
+	// TimeScale is the --time-scale factor (1 = real time).
+	TimeScale float64
+	// Endpoint is "detect" (default, /v1/detect with the API key) or "demo".
+	Endpoint string
+	// MaxEvents is the most events the target accepts per request (0: 1000).
+	MaxEvents int
+}
+
+func (e Env) maxEvents() int {
+	if e.MaxEvents > 0 {
+		return e.MaxEvents
+	}
+	return 1000
 }
 
 // Instance is one configured run of a test.
@@ -44,6 +57,25 @@ type Instance interface {
 	// Analyse turns the finished run into the test's own findings; it may
 	// return nil findings.
 	Analyse(snap *metrics.Snapshot) Findings
+}
+
+// Interval is what happened during one closed interval of the run.
+type Interval struct {
+	// Start and End are offsets from the start of the run.
+	Start, End time.Duration
+	// VUs is the planned number of active VUs at End.
+	VUs int
+	// Snap holds only the samples recorded during the interval.
+	Snap *metrics.Snapshot
+}
+
+// IntervalObserver is implemented by instances that analyse the run
+// interval by interval (breaking point, soak trends).
+type IntervalObserver interface {
+	// Interval is the length of one interval (already time-scaled).
+	Interval() time.Duration
+	// Observe receives each closed interval, in order, and the last partial one.
+	Observe(iv Interval)
 }
 
 // Findings are a test's own verdicts beyond thresholds.
@@ -71,6 +103,9 @@ type Test struct {
 	DefaultVUs      int
 	DefaultDuration time.Duration
 	DefaultStages   []runner.Stage
+	// SendsDetect marks tests whose traffic is mostly detect requests; they
+	// take --endpoint and --max-events.
+	SendsDetect bool
 	// New builds an instance, defining its custom metrics on reg.
 	New func(env Env, reg *metrics.Registry) (Instance, error)
 }

@@ -1,0 +1,35 @@
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: build test lint demo bench fuzz clean
+
+## build: the driftload binary in ./bin
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/driftload ./cmd/driftload
+
+## test: every test with the race detector (what CI runs)
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 12m ./...
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## demo: a 20-second smoke test against the embedded reference server
+demo: build
+	./bin/driftload smoke --embedded-target --duration 20s
+
+## bench: the Go benchmarks of the hot paths (short)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 300ms ./internal/...
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseDetectResponse -fuzztime 20s ./internal/driftlock
+	$(GO) test -run '^$$' -fuzz FuzzAppendJSONString -fuzztime 20s ./internal/gen
+
+clean:
+	rm -rf bin

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// The tests below run the binary built by TestMain (e2e_test.go).
+
+func TestServeHelpListsEveryFlag(t *testing.T) {
+	res := runBinary(t, t.TempDir(), 10*time.Second, "serve", "--help")
+	if res.code != 0 {
+		t.Fatalf("serve --help: exit %d\n%s", res.code, res.stderr)
+	}
+	want := []string{"addr", "api-key", "demo-limit", "demo-window", "no-retry-after-header", "key-rate",
+		"no-rate-limit", "max-events", "max-body-bytes", "detector-capacity", "permutations", "seed",
+		"inject-latency", "inject-jitter", "inject-error-rate", "degrade-per-minute", "leak-bytes-per-request",
+		"max-in-flight", "inject-freeze-at", "inject-freeze-for", "shutdown-timeout"}
+	var defined []string
+	newServeCmd().Flags().VisitAll(func(f *pflag.Flag) { defined = append(defined, f.Name) })
+	for _, name := range append(want, defined...) {
+		if !slices.Contains(defined, name) {
+			t.Errorf("flag --%s is not defined", name)
+		}
+		if !strings.Contains(res.stdout, "--"+name+" ") {
+			t.Errorf("serve --help does not document --%s", name)
+		}
+	}
+	if !strings.Contains(res.stdout, "DRIFTLOCK_API_KEYS") {
+		t.Errorf("serve --help does not mention DRIFTLOCK_API_KEYS")
+	}
+}
+
+func TestServeBadFlagsExit104(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in the one-line error
+	}{
+		{[]string{"--demo-limit", "0"}, "--demo-limit"},
+		{[]string{"--demo-limit", "many"}, "demo-limit"},
+		{[]string{"--inject-error-rate", "2"}, "--inject-error-rate"},
+		{[]string{"--inject-freeze-at", "1s"}, "--inject-freeze-for"},
+		{[]string{"--addr", "nowhere"}, "--addr"},
+		{[]string{"--shutdown-timeout", "0s"}, "--shutdown-timeout"},
+		{[]string{"extra-arg"}, "extra-arg"},
+	}
+	for _, tt := range tests {
+		res := runBinary(t, t.TempDir(), 10*time.Second, append([]string{"serve"}, tt.args...)...)
+		if res.code != 104 {
+			t.Errorf("%v: exit %d, want 104\n%s", tt.args, res.code, res.stderr)
+		}
+		if !strings.Contains(res.stderr, tt.want) || strings.Count(strings.TrimSpace(res.stderr), "\n") != 0 {
+			t.Errorf("%v: want one line naming %s, got:\n%s", tt.args, tt.want, res.stderr)
+		}
+	}
+}
+
+// TestServeSIGINTFinishesInFlightAndExits0 starts the server, keeps a slow
+// request in flight, sends SIGINT and expects the request answered and exit 0.
+func TestServeSIGINTFinishesInFlightAndExits0(t *testing.T) {
+	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--inject-latency", "700ms")
+	cmd.Env = append(cmd.Environ(), "DRIFTLOCK_API_KEYS=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var base, key string
+	deadline := time.After(15 * time.Second)
+	for base == "" || key == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("server exited before listening")
+			}
+			if u, found := strings.CutPrefix(l, "driftload serve: listening on "); found {
+				base = u
+			}
+			if k, found := strings.CutPrefix(l, "driftload serve: dev API key: "); found {
+				key = k
+			}
+		case <-deadline:
+			t.Fatalf("no listening/dev key lines (base %q key %q)", base, key)
+		}
+	}
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") || !strings.HasPrefix(key, "dlk_") {
+		t.Fatalf("listening on %q, dev key %q", base, key)
+	}
+	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/v1/detect", strings.NewReader(`{"events":[{"a":1}]}`))
+		req.Header.Set("X-Api-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- -1
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	time.Sleep(200 * time.Millisecond) // the request is in its injected latency
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		for range lines { // drain so the server never blocks on stderr
+		}
+		done <- cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve after SIGINT: %v, want exit 0", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not exit after SIGINT")
+	}
+	if code := <-status; code != 200 {
+		t.Fatalf("in-flight request got %d, want 200", code)
+	}
+}
+
+func TestServeEnvKeys(t *testing.T) {
+	tests := []struct {
+		env  string
+		want []string
+	}{
+		{"", nil},
+		{"k1", []string{"k1"}},
+		{" k1 , ,k2,", []string{"k1", "k2"}},
+	}
+	for _, tt := range tests {
+		if got := serveEnvKeys(tt.env); !slices.Equal(got, tt.want) {
+			t.Errorf("serveEnvKeys(%q) = %q, want %q", tt.env, got, tt.want)
+		}
+	}
+}

@@ -222,7 +222,9 @@ func (e *engine) recordVUs() {
 	active, allocated := len(e.active), len(e.slots)
 	e.mu.Unlock()
 	e.rec.Add(e.opts.Builtins.VUs, nil, float64(active))
-	e.rec.Add(e.opts.Builtins.VUsMax, nil, float64(allocated))
+	if allocated > 0 {
+		e.rec.Add(e.opts.Builtins.VUsMax, nil, float64(allocated))
+	}
 }
 
 // recordData moves the client's byte counts since the last call into

@@ -118,5 +118,5 @@ func (r RampingVUs) Describe() string {
 		parts[i] = s.String()
 		total += s.Duration
 	}
-	return fmt.Sprintf("ramping-vus: %d→ %s (%s, up to %d VUs)", r.StartVUs, strings.Join(parts, ", "), total, r.Plan().MaxVUs)
+	return fmt.Sprintf("ramping-vus: %d VUs → %s (%s, up to %d VUs)", r.StartVUs, strings.Join(parts, ", "), total, r.Plan().MaxVUs)
 }

@@ -1,0 +1,143 @@
+package scenario
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/driftload/driftload/internal/analysis"
+	"github.com/driftload/driftload/internal/driftlock"
+	"github.com/driftload/driftload/internal/gen"
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/runner"
+)
+
+func init() {
+	register(&Test{
+		Name:       "stress",
+		Short:      "10 min up to 200 VUs: where does it break, and does it recover",
+		ResultFile: "stress_test_results.json",
+		Metrics:    catalog["stress"],
+		DefaultStages: []runner.Stage{
+			{Duration: time.Minute, Target: 50},
+			{Duration: 2 * time.Minute, Target: 100},
+			{Duration: 2 * time.Minute, Target: 150},
+			{Duration: 2 * time.Minute, Target: 200},
+			{Duration: 2 * time.Minute, Target: 150},
+			{Duration: time.Minute, Target: 0},
+		},
+		DefaultVUs:      50,
+		DefaultDuration: 10 * time.Minute,
+		SendsDetect:     true,
+		New:             newStress,
+	})
+}
+
+const (
+	stressTimeout = 10 * time.Second
+	// stressBucket is the breaking-point analysis' time bucket at real time;
+	// --time-scale shrinks it with the stages (never below stressMinBucket).
+	stressBucket    = 5 * time.Second
+	stressMinBucket = 200 * time.Millisecond
+	// stressP95Limit is the latency a level may not exceed (the p95 threshold).
+	stressP95Limit = 1000
+)
+
+type stress struct {
+	env     Env
+	detect  *detectClient
+	strict  driftlock.Profile
+	server  *metrics.Metric
+	timeout *metrics.Metric
+	errRate *metrics.Metric
+
+	mu      sync.Mutex
+	buckets []analysis.Bucket
+}
+
+func newStress(env Env, reg *metrics.Registry) (Instance, error) {
+	d, err := newDetectClient(env, reg)
+	if err != nil {
+		return nil, err
+	}
+	s := &stress{env: env, detect: d}
+	strict, _ := driftlock.ProfileByName("strict")
+	s.strict = strict.Clamp(env.maxEvents())
+	if s.server, err = reg.Define("server_errors", metrics.Counter, metrics.Default); err != nil {
+		return nil, err
+	}
+	if s.timeout, err = reg.Define("timeouts", metrics.Counter, metrics.Default); err != nil {
+		return nil, err
+	}
+	if s.errRate, err = reg.Define("error_rate", metrics.Rate, metrics.Default); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *stress) SetupVU(vu *runner.VU) { vu.Data = &buffers{} }
+
+// Iteration: a 200–1000-event mixed batch on a fresh stream, strict profile.
+func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
+	buf := vu.Data.(*buffers)
+	p := s.strict
+	out := s.detect.do(ctx, vu, buf, detectCall{
+		Stream:   gen.StreamID("stress", s.env.Run, vu.ID, int(vu.Iteration)),
+		Batch:    gen.Batch{Size: vu.IntBetween(200, min(1000, s.env.maxEvents())), Mix: gen.Mixed},
+		Profile:  &p,
+		Scenario: "stress",
+		Timeout:  stressTimeout,
+	})
+	if out.Resp.Canceled {
+		return
+	}
+	resp := out.Resp
+	if resp.Err == nil && resp.Status >= 500 {
+		vu.Recorder.Add(s.server, nil, 1)
+	}
+	if resp.TimedOut {
+		vu.Recorder.Add(s.timeout, nil, 1)
+	}
+	vu.Recorder.AddBool(s.errRate, nil, !out.OK)
+	runner.Sleep(ctx, vu.Between(500*time.Millisecond, 700*time.Millisecond))
+}
+
+// Interval implements IntervalObserver.
+func (s *stress) Interval() time.Duration {
+	return max(stressMinBucket, runner.ScaleDuration(stressBucket, s.env.TimeScale))
+}
+
+// Observe implements IntervalObserver: one breaking-point bucket per interval.
+func (s *stress) Observe(iv Interval) {
+	b := analysis.Bucket{Start: iv.Start, End: iv.End, VUs: iv.VUs}
+	if reqs, ok := iv.Snap.Sink("http_reqs", nil); ok {
+		b.Requests = int64(reqs.Sum)
+	}
+	if failed, ok := iv.Snap.Sink("http_req_failed", nil); ok {
+		b.Failed = failed.Trues
+	}
+	if se, ok := iv.Snap.Sink("server_errors", nil); ok {
+		b.ServerErrors = int64(se.Sum)
+	}
+	if to, ok := iv.Snap.Sink("timeouts", nil); ok {
+		b.Timeouts = int64(to.Sum)
+	}
+	if lat, ok := iv.Snap.Sink("http_req_duration", nil); ok {
+		b.Latency = lat
+	}
+	s.mu.Lock()
+	s.buckets = append(s.buckets, b)
+	s.mu.Unlock()
+}
+
+// stressAnalysis is the `analysis` of stress_test_results.json.
+type stressAnalysis struct {
+	BreakingPoint analysis.BreakingPoint `json:"breaking_point"`
+}
+
+func (s *stress) Analyse(*metrics.Snapshot) Findings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bp := analysis.AnalyseBreakingPoint(s.buckets, analysis.BreakingPointOptions{P95Limit: stressP95Limit})
+	return Findings{Lines: bp.Lines(), Data: stressAnalysis{BreakingPoint: bp}}
+}

@@ -20,6 +20,10 @@ import (
 	"github.com/driftload/driftload/internal/target"
 )
 
+// embeddedKeyRate is the per-key rate limit of the embedded target: far
+// above what one machine can send.
+const embeddedKeyRate = 1_000_000
+
 func defaultThresholds() []byte { return driftload.DefaultThresholds }
 
 // commonFlags are the flags every test subcommand shares.
@@ -115,6 +119,9 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 		tcfg := target.DefaultConfig()
 		tcfg.Seed = f.seed
 		tcfg.Version = version
+		// The real per-key limit (60/s) would turn every load or stress test
+		// of the embedded server into a 429 test; the demo limit stays.
+		tcfg.KeyRate = embeddedKeyRate
 		srv, err := target.New(tcfg)
 		if err != nil {
 			return &exitError{code: exitcode.Failure, err: fmt.Errorf("embedded target: %w", err)}

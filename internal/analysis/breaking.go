@@ -110,6 +110,10 @@ type BreakingPointOptions struct {
 	KneeFactor  float64 // latency knee: first level whose p95 > KneeFactor × first level's p95 (default 2)
 	P95Limit    float64 // ... or exceeds this absolute ms limit (the p95 threshold), 0 = unused
 	MinRequests int64   // levels with fewer requests are not judged (default 20)
+	// FirstStageEnd and FinalStageStart, when both > 0, fix the stages the
+	// recovery verdict compares by time (the executor's first stage and its
+	// final ramp-down) instead of inferring them from VU counts.
+	FirstStageEnd, FinalStageStart time.Duration
 }
 
 // Defaults of BreakingPointOptions.
@@ -296,6 +300,10 @@ func analyseRecovery(bs []Bucket, opts BreakingPointOptions) Recovery {
 		return rec
 	}
 	level, firstEnd := active[0].VUs, 1
+	if opts.FirstStageEnd > 0 && opts.FinalStageStart > 0 {
+		return judgeRecovery(rec, active, opts, func(b Bucket) bool { return b.End <= opts.FirstStageEnd },
+			func(b Bucket) bool { return b.Start >= opts.FinalStageStart })
+	}
 	for k := 1; k < len(active); k++ {
 		if active[k].VUs == active[k-1].VUs {
 			level, firstEnd = active[k].VUs, k+1
@@ -311,13 +319,31 @@ func analyseRecovery(bs []Bucket, opts BreakingPointOptions) Recovery {
 		finalStart--
 	}
 
+	return judgeRecovery(rec, active, opts,
+		func(b Bucket) bool { return b.Start <= active[firstEnd-1].Start },
+		func(b Bucket) bool { return finalStart < len(active) && b.Start >= active[finalStart].Start })
+}
+
+// judgeRecovery compares the buckets inFirst selects with those inFinal selects.
+func judgeRecovery(rec Recovery, active []Bucket, opts BreakingPointOptions, inFirst, inFinal func(Bucket) bool) Recovery {
 	first, final := newStage(), newStage()
-	for _, b := range active[:firstEnd] {
-		first.add(b)
+	level := 0
+	for _, b := range active {
+		if inFirst(b) {
+			first.add(b)
+			level = max(level, b.VUs)
+		}
 	}
-	for _, b := range active[finalStart:] {
-		final.add(b)
+	finalBuckets := 0
+	for _, b := range active {
+		// Only the part of the final stage back at or below the first
+		// stage's level is compared: the same load, after the peak.
+		if inFinal(b) && !inFirst(b) && b.VUs <= level {
+			final.add(b)
+			finalBuckets++
+		}
 	}
+	rec.StageVUs = level
 	rec.FirstErrorRate, rec.FirstP95 = first.errorRate(), first.latency.Percentile(95)
 	rec.LastErrorRate, rec.LastP95 = final.errorRate(), final.latency.Percentile(95)
 
@@ -328,7 +354,7 @@ func analyseRecovery(bs []Bucket, opts BreakingPointOptions) Recovery {
 	case first.latency.Count == 0:
 		rec.Reason = fmt.Sprintf("first stage (%d VUs) has no latency samples", level)
 		return rec
-	case finalStart == len(active):
+	case finalBuckets == 0:
 		rec.Reason = fmt.Sprintf("the run did not ramp down to %d VUs or fewer after rising above it", level)
 		return rec
 	case final.requests < opts.MinRequests:

@@ -372,3 +372,26 @@ func TestRecoveryStages(t *testing.T) {
 		t.Errorf("short final stage: %+v", r)
 	}
 }
+
+func TestRecoveryUsesGivenStageBoundaries(t *testing.T) {
+	// First stage 0–10 s at 10 VUs: p95 ≈ 10 ms, no errors. Then a peak that
+	// breaks, then a final stage from 30 s with latency back to 11 ms.
+	mk := func(start, vus int, lat float64, failed int64) Bucket {
+		s := metrics.NewSink(metrics.Trend)
+		for i := 0; i < 50; i++ {
+			s.Add(lat)
+		}
+		return Bucket{Start: time.Duration(start) * time.Second, End: time.Duration(start+5) * time.Second,
+			VUs: vus, Requests: 50, Failed: failed, Latency: s}
+	}
+	buckets := []Bucket{mk(0, 3, 10, 0), mk(5, 10, 10, 0), mk(10, 50, 200, 20), mk(15, 100, 400, 40), mk(20, 100, 400, 40), mk(25, 8, 300, 10), mk(30, 20, 11, 0), mk(35, 5, 11, 0)}
+	opts := BreakingPointOptions{FirstStageEnd: 10 * time.Second, FinalStageStart: 30 * time.Second}
+	bp := AnalyseBreakingPoint(buckets, opts)
+	if bp.Recovery.Verdict != VerdictRecovered || bp.Recovery.StageVUs != 10 {
+		t.Fatalf("recovery = %+v, want recovered against the 10-VU first stage", bp.Recovery)
+	}
+	opts.FinalStageStart = 25 * time.Second // the final stage now includes the 300 ms bucket
+	if got := AnalyseBreakingPoint(buckets, opts).Recovery.Verdict; got != VerdictNotRecovered {
+		t.Fatalf("verdict = %s, want not_recovered when the final stage is still slow", got)
+	}
+}

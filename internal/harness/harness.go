@@ -106,12 +106,17 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.PreflightFailed, "target not ready: %v", err)
 	}
 
+	var stages []runner.Stage
+	if r, ok := exec.(runner.RampingVUs); ok {
+		stages = r.Stages
+	}
 	reg := metrics.NewRegistry()
 	builtins := runner.DefineBuiltins(reg)
 	env := scenario.Env{
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
 		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Start: time.Now().UTC().Truncate(time.Second),
 		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
+		Stages: stages,
 	}
 	inst, err := cfg.Test.New(env, reg)
 	if err != nil {

@@ -39,6 +39,9 @@ type Env struct {
 	Endpoint string
 	// MaxEvents is the most events the target accepts per request (0: 1000).
 	MaxEvents int
+	// Stages are the ramping stages as executed (time-scaled); nil for a
+	// constant profile.
+	Stages []runner.Stage
 }
 
 func (e Env) maxEvents() int {

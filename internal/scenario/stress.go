@@ -81,10 +81,15 @@ func (s *stress) SetupVU(vu *runner.VU) { vu.Data = &buffers{} }
 func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
 	buf := vu.Data.(*buffers)
 	p := s.strict
+	n := vu.IntBetween(200, min(1000, s.env.maxEvents()))
 	out := s.detect.do(ctx, vu, buf, detectCall{
-		Stream:   gen.StreamID("stress", s.env.Run, vu.ID, int(vu.Iteration)),
-		Batch:    gen.Batch{Size: vu.IntBetween(200, min(1000, s.env.maxEvents())), Mix: gen.Mixed},
-		Profile:  &p,
+		Stream:  gen.StreamID("stress", s.env.Run, vu.ID, int(vu.Iteration)),
+		Batch:   gen.Batch{Size: n, Mix: gen.Mixed},
+		Profile: &p,
+		// A fresh stream is never warm before the request, but a batch of at
+		// least baseline+window events makes it ready within the request, so
+		// the server analyses part of it: those responses measure detection.
+		Warm:     n >= p.BaselineSize+p.WindowSize,
 		Scenario: "stress",
 		Timeout:  stressTimeout,
 	})
@@ -133,11 +138,27 @@ func (s *stress) Observe(iv Interval) {
 // stressAnalysis is the `analysis` of stress_test_results.json.
 type stressAnalysis struct {
 	BreakingPoint analysis.BreakingPoint `json:"breaking_point"`
+	// FailuresByStatus counts failed requests by status ("0": no response).
+	FailuresByStatus map[string]int64 `json:"failures_by_status,omitempty"`
 }
 
-func (s *stress) Analyse(*metrics.Snapshot) Findings {
+func (s *stress) Analyse(snap *metrics.Snapshot) Findings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bp := analysis.AnalyseBreakingPoint(s.buckets, analysis.BreakingPointOptions{P95Limit: stressP95Limit})
-	return Findings{Lines: bp.Lines(), Data: stressAnalysis{BreakingPoint: bp}}
+	opts := analysis.BreakingPointOptions{P95Limit: stressP95Limit}
+	if n := len(s.env.Stages); n >= 2 {
+		var total time.Duration
+		for _, st := range s.env.Stages {
+			total += st.Duration
+		}
+		opts.FirstStageEnd = s.env.Stages[0].Duration
+		opts.FinalStageStart = total - s.env.Stages[n-1].Duration
+	}
+	bp := analysis.AnalyseBreakingPoint(s.buckets, opts)
+	byStatus := failuresByStatus(snap)
+	lines := bp.Lines()
+	if len(byStatus) > 0 {
+		lines = append(lines, "failed requests by status: "+formatStatusCounts(byStatus))
+	}
+	return Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus}}
 }

@@ -45,6 +45,7 @@ type commonFlags struct {
 	demoRate   float64
 	endpoint   string
 	maxEvents  int
+	interval   time.Duration
 }
 
 func envOr(key, def string) string {
@@ -71,6 +72,9 @@ func (f *commonFlags) bind(cmd *cobra.Command, t *scenario.Test) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict, no progress or metric table")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
+	if t.DefaultInterval > 0 {
+		fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("analysis interval (default %s, time-scaled)", t.DefaultInterval))
+	}
 	if t.SendsDetect {
 		fs.StringVar(&f.endpoint, "endpoint", "detect", `detect route: "detect" (/v1/detect with the API key) or "demo" (/v1/demo/detect, paced under --demo-rate)`)
 		fs.IntVar(&f.maxEvents, "max-events", 0, "most events the target accepts per request; batches and profiles are clamped to it (default 1000, 200 on the demo route)")
@@ -82,11 +86,14 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	cfg := harness.Config{
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
-		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}
 	if f.timeScale <= 0 {
 		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--time-scale must be positive, got %g", f.timeScale)}
+	}
+	if f.interval < 0 {
+		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--interval must be positive, got %s", f.interval)}
 	}
 	if f.endpoint != "" && f.endpoint != "detect" && f.endpoint != "demo" {
 		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--endpoint %q: want detect or demo", f.endpoint)}
@@ -109,7 +116,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	cfg.Flags = map[string]any{
 		"vus": f.vus, "duration": f.duration.String(), "stages": f.stages, "timeout": f.timeout.String(),
 		"insecure": f.insecure, "embedded_target": f.embedded, "demo_rate": f.demoRate,
-		"endpoint": f.endpoint, "max_events": cfg.MaxEvents,
+		"endpoint": f.endpoint, "max_events": cfg.MaxEvents, "interval": f.interval.String(),
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

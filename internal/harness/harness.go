@@ -52,7 +52,9 @@ type Config struct {
 	Endpoint string
 	// MaxEvents is the most events the target accepts per request (0: 1000).
 	MaxEvents int
-	Version   string
+	// Interval is the analysis interval of tests that have one (0: the test's default).
+	Interval time.Duration
+	Version  string
 	// Flags echoes the command line's resolved flags into the result file.
 	Flags map[string]any
 	// PreflightTimeout bounds the pre-flight check (default 3 s).
@@ -116,7 +118,7 @@ func Run(ctx context.Context, cfg Config) int {
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
 		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Start: time.Now().UTC().Truncate(time.Second),
 		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
-		Stages: stages,
+		Stages: stages, Interval: cfg.Interval,
 	}
 	inst, err := cfg.Test.New(env, reg)
 	if err != nil {
@@ -128,9 +130,11 @@ func Run(ctx context.Context, cfg Config) int {
 	}
 	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
+	// Intervals close on a tick, so ticks are a tenth of an interval (at
+	// least 50 ms) to keep interval edges within 10 % of where they belong.
 	tick := time.Second
-	if intervals != nil && intervals.every < tick {
-		tick = max(intervals.every, 100*time.Millisecond)
+	if intervals != nil {
+		tick = min(tick, max(intervals.every/10, 50*time.Millisecond))
 	}
 	out, err := runner.Run(ctx, runner.Options{
 		Executor:  exec,
@@ -210,15 +214,8 @@ func Run(ctx context.Context, cfg Config) int {
 	} else {
 		opts.ResultPath = cfg.Out
 	}
-	if cfg.Quiet {
-		opts.Description = ""
-		quiet := *res
-		quiet.Metrics = nil
-		quiet.Checks = nil
-		_ = report.WriteSummary(cfg.Stdout, &quiet, opts)
-	} else {
-		_ = report.WriteSummary(cfg.Stdout, res, opts)
-	}
+	opts.Compact = cfg.Quiet
+	_ = report.WriteSummary(cfg.Stdout, res, opts)
 	return code
 }
 

@@ -23,6 +23,8 @@ type SummaryOptions struct {
 	ResultPath string
 	// Notes are extra lines printed at the end (e.g. a write error).
 	Notes []string
+	// Compact leaves out the checks and the metric table (--quiet).
+	Compact bool
 }
 
 type palette struct {
@@ -64,7 +66,7 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		fmt.Fprintf(&b, "  %s  ·  ran %s\n", opts.Description, FormatDuration(r.DurationSeconds*1000))
 	}
 
-	if len(r.Checks) > 0 {
+	if len(r.Checks) > 0 && !opts.Compact {
 		fmt.Fprintf(&b, "\n  %s\n", p.bold("CHECKS"))
 		for _, c := range r.Checks {
 			mark := p.ok("✓")
@@ -76,13 +78,18 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		}
 	}
 
-	fmt.Fprintf(&b, "\n  %s\n", p.bold("METRICS"))
 	names := make([]string, 0, len(r.Metrics))
 	for name := range r.Metrics {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	if len(names) > 0 && !opts.Compact {
+		fmt.Fprintf(&b, "\n  %s\n", p.bold("METRICS"))
+	}
 	for _, name := range names {
+		if opts.Compact {
+			break
+		}
 		m := r.Metrics[name]
 		label := name
 		indent := "    "

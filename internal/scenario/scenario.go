@@ -39,6 +39,9 @@ type Env struct {
 	Endpoint string
 	// MaxEvents is the most events the target accepts per request (0: 1000).
 	MaxEvents int
+	// Interval is the analysis interval asked for on the command line (0:
+	// the test's default, time-scaled).
+	Interval time.Duration
 	// Stages are the ramping stages as executed (time-scaled); nil for a
 	// constant profile.
 	Stages []runner.Stage
@@ -106,6 +109,9 @@ type Test struct {
 	DefaultVUs      int
 	DefaultDuration time.Duration
 	DefaultStages   []runner.Stage
+	// DefaultInterval, when set, is the test's analysis interval at real
+	// time; the test takes --interval.
+	DefaultInterval time.Duration
 	// SendsDetect marks tests whose traffic is mostly detect requests; they
 	// take --endpoint and --max-events.
 	SendsDetect bool

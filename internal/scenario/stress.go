@@ -28,6 +28,7 @@ func init() {
 		},
 		DefaultVUs:      50,
 		DefaultDuration: 10 * time.Minute,
+		DefaultInterval: stressBucket,
 		SendsDetect:     true,
 		New:             newStress,
 	})
@@ -109,6 +110,9 @@ func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
 
 // Interval implements IntervalObserver.
 func (s *stress) Interval() time.Duration {
+	if s.env.Interval > 0 {
+		return s.env.Interval
+	}
 	return max(stressMinBucket, runner.ScaleDuration(stressBucket, s.env.TimeScale))
 }
 
@@ -146,14 +150,7 @@ func (s *stress) Analyse(snap *metrics.Snapshot) Findings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	opts := analysis.BreakingPointOptions{P95Limit: stressP95Limit}
-	if n := len(s.env.Stages); n >= 2 {
-		var total time.Duration
-		for _, st := range s.env.Stages {
-			total += st.Duration
-		}
-		opts.FirstStageEnd = s.env.Stages[0].Duration
-		opts.FinalStageStart = total - s.env.Stages[n-1].Duration
-	}
+	opts.FirstStageEnd, opts.FinalStageStart = stageBounds(s.env.Stages)
 	bp := analysis.AnalyseBreakingPoint(s.buckets, opts)
 	byStatus := failuresByStatus(snap)
 	lines := bp.Lines()
@@ -161,4 +158,33 @@ func (s *stress) Analyse(snap *metrics.Snapshot) Findings {
 		lines = append(lines, "failed requests by status: "+formatStatusCounts(byStatus))
 	}
 	return Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus}}
+}
+
+// stageBounds returns when the first stage ends and when the second half of
+// the final stage starts, where a stage is a run of stages up to one that
+// lasts (zero-length stages are jumps that belong to the stage after them).
+// Recovery is judged on the second half of the final stage: in its first
+// half, VUs removed by the ramp-down may still be finishing requests. Both
+// are 0 when the profile has fewer than two lasting stages.
+func stageBounds(stages []runner.Stage) (firstEnd, finalStart time.Duration) {
+	var total time.Duration
+	lasting := 0
+	for _, st := range stages {
+		total += st.Duration
+		if st.Duration > 0 {
+			lasting++
+			if lasting == 1 {
+				firstEnd = total
+			}
+		}
+	}
+	if lasting < 2 {
+		return 0, 0
+	}
+	for i := len(stages) - 1; i >= 0; i-- {
+		if stages[i].Duration > 0 {
+			return firstEnd, total - stages[i].Duration/2
+		}
+	}
+	return 0, 0
 }

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/driftload/driftload/internal/target"
 )
 
 // binary is the driftload executable built once for the end-to-end tests.
@@ -64,29 +62,6 @@ func runBinary(t *testing.T, dir string, limit time.Duration, args ...string) ru
 	return res
 }
 
-// startTarget runs the reference server in-process on a loopback port.
-func startTarget(t *testing.T, mutate func(*target.Config)) (base string, key string) {
-	t.Helper()
-	cfg := target.DefaultConfig()
-	if mutate != nil {
-		mutate(&cfg)
-	}
-	srv, err := target.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, err = srv.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	})
-	return base, srv.DevKey()
-}
-
 func readResult(t *testing.T, path string) map[string]any {
 	t.Helper()
 	data, err := os.ReadFile(path)
@@ -101,6 +76,7 @@ func readResult(t *testing.T, path string) map[string]any {
 }
 
 func TestSmokeAgainstEmbeddedTargetPasses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	res := runBinary(t, dir, 60*time.Second, "smoke", "--embedded-target", "--duration", "4s", "--vus", "3")
 	if res.code != 0 {
@@ -136,7 +112,9 @@ func TestSmokeAgainstEmbeddedTargetPasses(t *testing.T) {
 }
 
 func TestSmokeAgainstFailingServerExits99(t *testing.T) {
-	base, key := startTarget(t, func(c *target.Config) { c.InjectErrorRate = 1 })
+	t.Parallel()
+	srv := startServe(t, "--inject-error-rate", "1")
+	base, key := srv.base, srv.key
 	dir := t.TempDir()
 	res := runBinary(t, dir, 60*time.Second, "smoke", "--base-url", base, "--api-key", key, "--duration", "3s", "--vus", "2")
 	if res.code != 99 {
@@ -152,6 +130,7 @@ func TestSmokeAgainstFailingServerExits99(t *testing.T) {
 }
 
 func TestBadThresholdsFileExits104(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"smoke": {"http_reqs": ["value>5"]}}`), 0o644)
@@ -177,6 +156,7 @@ func TestBadThresholdsFileExits104(t *testing.T) {
 }
 
 func TestBadFlagsExit104WithOneLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"smoke", "--vus", "many"},
@@ -196,6 +176,7 @@ func TestBadFlagsExit104WithOneLine(t *testing.T) {
 }
 
 func TestNothingListeningExits108Fast(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	res := runBinary(t, dir, 30*time.Second, "smoke", "--base-url", "http://127.0.0.1:1", "--duration", "1m")
 	if res.code != 108 {
@@ -210,7 +191,8 @@ func TestNothingListeningExits108Fast(t *testing.T) {
 }
 
 func TestSIGINTExits105AndWritesTheResult(t *testing.T) {
-	base, _ := startTarget(t, nil)
+	t.Parallel()
+	base := startServe(t).base
 	dir := t.TempDir()
 	cmd := exec.Command(binary, "smoke", "--base-url", base, "--duration", "1m", "--vus", "2")
 	cmd.Dir = dir

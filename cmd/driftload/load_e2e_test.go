@@ -68,7 +68,9 @@ func metricValue(t *testing.T, r map[string]any, name, key string) float64 {
 }
 
 func TestLoadCompressedProfileMatchesTheServersCounts(t *testing.T) {
-	base, key := startTarget(t, nil)
+	t.Parallel()
+	srv := startServe(t)
+	base, key := srv.base, srv.key
 	dir := t.TempDir()
 	res := runBinary(t, dir, 3*time.Minute, "load", "--base-url", base, "--api-key", key, "--time-scale", "0.02", "--quiet")
 	// The profile's thresholds are evaluated; a loaded 2-core CI machine may

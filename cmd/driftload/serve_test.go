@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
@@ -67,48 +65,8 @@ func TestServeBadFlagsExit104(t *testing.T) {
 // TestServeSIGINTFinishesInFlightAndExits0 starts the server, keeps a slow
 // request in flight, sends SIGINT and expects the request answered and exit 0.
 func TestServeSIGINTFinishesInFlightAndExits0(t *testing.T) {
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0", "--inject-latency", "700ms")
-	cmd.Env = append(cmd.Environ(), "DRIFTLOCK_API_KEYS=")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var base, key string
-	deadline := time.After(15 * time.Second)
-	for base == "" || key == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("server exited before listening")
-			}
-			if u, found := strings.CutPrefix(l, "driftload serve: listening on "); found {
-				base = u
-			}
-			if k, found := strings.CutPrefix(l, "driftload serve: dev API key: "); found {
-				key = k
-			}
-		case <-deadline:
-			t.Fatalf("no listening/dev key lines (base %q key %q)", base, key)
-		}
-	}
-	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") || !strings.HasPrefix(key, "dlk_") {
-		t.Fatalf("listening on %q, dev key %q", base, key)
-	}
-	if resp, err := http.Get(base + "/healthz"); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("healthz: %v %v", resp, err)
-	}
+	srv := startServe(t, "--inject-latency", "700ms")
+	base, key, cmd := srv.base, srv.key, srv.cmd
 
 	status := make(chan int, 1)
 	go func() {
@@ -123,16 +81,21 @@ func TestServeSIGINTFinishesInFlightAndExits0(t *testing.T) {
 		resp.Body.Close()
 		status <- resp.StatusCode
 	}()
-	time.Sleep(200 * time.Millisecond) // the request is in its injected latency
+	// Wait until the request is in its injected latency on the server.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if inflight := scrape(t, base, "driftlock_detect_in_flight"); inflight[""] >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request never reached the server")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() {
-		for range lines { // drain so the server never blocks on stderr
-		}
-		done <- cmd.Wait()
-	}()
+	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {

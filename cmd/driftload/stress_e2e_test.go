@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/driftload/driftload/internal/target"
 )
 
 // stepStages holds each level for hold, jumping between levels, and holds
@@ -33,9 +31,10 @@ type breakingPoint struct {
 	Lines       string
 }
 
-func runStress(t *testing.T, mutate func(*target.Config), stages string) breakingPoint {
+func runStress(t *testing.T, stages string, serveArgs ...string) breakingPoint {
 	t.Helper()
-	base, key := startTarget(t, mutate)
+	srv := startServe(t, serveArgs...)
+	base, key := srv.base, srv.key
 	dir := t.TempDir()
 	res := runBinary(t, dir, 3*time.Minute, "stress", "--base-url", base, "--api-key", key,
 		"--stages", stages, "--interval", "4s", "--max-events", "400", "--quiet")
@@ -62,10 +61,8 @@ func runStress(t *testing.T, mutate func(*target.Config), stages string) breakin
 // above the 1 % that marks errors: errors start at the first level above N.
 func TestStressFindsTheInFlightLimit(t *testing.T) {
 	t.Parallel()
-	got := runStress(t, func(c *target.Config) {
-		c.MaxInFlight = 4
-		c.InjectLatency = 600 * time.Millisecond
-	}, stepStages(8*time.Second, 16*time.Second, 4, 6, 8, 4))
+	got := runStress(t, stepStages(8*time.Second, 16*time.Second, 4, 6, 8, 4),
+		"--max-in-flight", "4", "--inject-latency", "600ms")
 	if got.ErrorsStart != 6 {
 		t.Fatalf("errors start at %d VUs, want 6 (first level above max-in-flight 4)\n%s", got.ErrorsStart, got.Lines)
 	}
@@ -79,9 +76,7 @@ func TestStressFindsTheInFlightLimit(t *testing.T) {
 
 func TestStressOnAHealthyServerFindsNoBreakingPoint(t *testing.T) {
 	t.Parallel()
-	got := runStress(t, func(c *target.Config) {
-		c.InjectLatency = 100 * time.Millisecond
-	}, stepStages(8*time.Second, 16*time.Second, 4, 6, 8, 4))
+	got := runStress(t, stepStages(8*time.Second, 16*time.Second, 4, 6, 8, 4), "--inject-latency", "100ms")
 	if got.Found || got.ErrorsStart != 0 || got.Knee != 0 {
 		t.Fatalf("healthy server: errors at %d, knee at %d, want no breaking point\n%s", got.ErrorsStart, got.Knee, got.Lines)
 	}
@@ -94,10 +89,8 @@ func TestStressReportsAServerThatDoesNotRecover(t *testing.T) {
 	t.Parallel()
 	// Service time grows by 3 s per minute of uptime: by the final stage
 	// requests take over a second longer than in the first.
-	got := runStress(t, func(c *target.Config) {
-		c.InjectLatency = 100 * time.Millisecond
-		c.DegradePerMinute = 3 * time.Second
-	}, stepStages(8*time.Second, 24*time.Second, 4, 6, 8, 4))
+	got := runStress(t, stepStages(8*time.Second, 24*time.Second, 4, 6, 8, 4),
+		"--inject-latency", "100ms", "--degrade-per-minute", "3s")
 	if got.Verdict != "not_recovered" {
 		t.Fatalf("recovery %q, want not_recovered for a server that keeps degrading\n%s", got.Verdict, got.Lines)
 	}

@@ -11,9 +11,11 @@ import (
 	"github.com/driftload/driftload/internal/metrics"
 )
 
-// IterationFunc runs one iteration for vu. ctx ends when the VU must stop at
-// once (hard stop, graceful period over, or interrupt); an iteration whose
-// ctx ended is not counted.
+// IterationFunc runs one iteration for vu. ctx ends when the VU must stop
+// (its graceful period is over, or the run was interrupted); an iteration
+// whose ctx ended is not counted. A request already in flight when ctx ends
+// still completes and is recorded, so driftload's counts match the
+// server's; only an interrupt or an abortOnFail threshold cancels it.
 type IterationFunc func(ctx context.Context, vu *VU)
 
 // Options configure one run.
@@ -76,6 +78,8 @@ type engine struct {
 	plan    Plan
 	rec     *metrics.Recorder
 	hardCtx context.Context
+	// abortCtx ends in-flight requests: only an interrupt or an abort does.
+	abortCtx context.Context
 
 	mu     sync.Mutex
 	slots  []*vuSlot
@@ -98,12 +102,15 @@ func Run(ctx context.Context, opts Options) (Outcome, error) {
 	}
 	hardCtx, hardStop := context.WithCancel(context.Background())
 	defer hardStop()
+	abortCtx, abort := context.WithCancel(context.Background())
+	defer abort()
 	e := &engine{
-		opts:    opts,
-		plan:    opts.Executor.Plan(),
-		rec:     opts.Registry.NewRecorder(),
-		hardCtx: hardCtx,
-		exited:  make(chan struct{}, 1),
+		opts:     opts,
+		plan:     opts.Executor.Plan(),
+		rec:      opts.Registry.NewRecorder(),
+		hardCtx:  hardCtx,
+		abortCtx: abortCtx,
+		exited:   make(chan struct{}, 1),
 	}
 	out := Outcome{Start: time.Now()}
 	opts.Registry.SetStart(out.Start)
@@ -143,6 +150,7 @@ loop:
 		case <-ctx.Done():
 			out.Interrupted = true
 			ending = true
+			abort()
 			hardStop()
 			e.scale(0, -1)
 			e.wg.Wait()
@@ -166,6 +174,7 @@ loop:
 			if opts.OnTick != nil && !ending {
 				if reason := opts.OnTick(time.Since(out.Start)); reason != "" {
 					out.Aborted, out.AbortReason = true, reason
+					abort()
 					stopAll(0)
 				}
 			}
@@ -249,6 +258,7 @@ func (e *engine) freeSlotLocked() *vuSlot {
 		}
 	}
 	vu := NewVU(len(e.slots)+1, e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
+	vu.abort = e.abortCtx
 	if e.opts.SetupVU != nil {
 		e.opts.SetupVU(vu)
 	}

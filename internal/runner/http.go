@@ -237,18 +237,28 @@ func expected(status int, expect []int) bool {
 	return false
 }
 
-// Do sends req for vu, times it and records the built-in HTTP metrics. A
-// request cut short because the run is stopping records nothing and comes
-// back with Canceled set.
+// Do sends req for vu, times it and records the built-in HTTP metrics. When
+// ctx has already ended nothing is sent. Once sent, a request runs to its
+// end (or timeout) even if ctx ends meanwhile, and is recorded; only the
+// run's abort (interrupt, abortOnFail) cancels it, and then nothing is
+// recorded. Either way the response comes back with Canceled set.
 func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	c := vu.client
 	resp := &vu.resp
 	*resp = Response{}
+	if err := ctx.Err(); err != nil {
+		resp.Canceled, resp.Err = true, err
+		return resp
+	}
+	abort := vu.abort
+	if abort == nil {
+		abort = context.Background()
+	}
 	timeout := req.Timeout
 	if timeout <= 0 {
 		timeout = c.timeout
 	}
-	reqCtx, cancel := context.WithTimeout(ctx, timeout)
+	reqCtx, cancel := context.WithTimeout(abort, timeout)
 	defer cancel()
 	vu.tracer.reset()
 	reqCtx = httptrace.WithClientTrace(reqCtx, vu.tracer.trace)
@@ -284,9 +294,9 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	}
 	end := time.Now()
 	if err != nil {
-		if ctx.Err() != nil {
+		if abort.Err() != nil {
 			resp.Canceled = true
-			resp.Err = ctx.Err()
+			resp.Err = abort.Err()
 			return resp
 		}
 		resp.Err = err

@@ -78,17 +78,44 @@ func TestDoReportsTimeoutsAndKeepsCancelledRequestsOut(t *testing.T) {
 	if !resp.TimedOut || resp.Err == nil || resp.Canceled {
 		t.Fatalf("resp = %+v, want a timeout", resp)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(30*time.Millisecond, cancel)
-	resp = vu.Do(ctx, &Request{Method: "GET", URL: srv.URL, Endpoint: "x"})
+	// An abort (interrupt) cancels a request in flight.
+	abort, cancelAbort := context.WithCancel(context.Background())
+	vu.abort = abort
+	time.AfterFunc(30*time.Millisecond, cancelAbort)
+	resp = vu.Do(context.Background(), &Request{Method: "GET", URL: srv.URL, Endpoint: "x"})
 	if !resp.Canceled {
 		t.Fatalf("resp = %+v, want cancelled", resp)
+	}
+	// A VU told to stop sends nothing more.
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	if resp = vu.Do(stopped, &Request{Method: "GET", URL: srv.URL, Endpoint: "x"}); !resp.Canceled {
+		t.Fatalf("resp = %+v, want nothing sent", resp)
 	}
 	snap := f.reg.Snapshot()
 	reqs, _ := snap.Sink("http_reqs", nil)
 	failed, _ := snap.Sink("http_req_failed", metrics.NewTags("status", "0"))
 	if reqs.Sum != 1 || failed.Trues != 1 {
 		t.Fatalf("http_reqs = %g failed = %d: want only the timeout recorded, as a failure with status 0", reqs.Sum, failed.Trues)
+	}
+}
+
+func TestInFlightRequestOutlivesTheIterationContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(50 * time.Millisecond)
+	}))
+	defer srv.Close()
+	f := newFixture()
+	vu := NewVU(1, 1, f.client, f.reg, f.b)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(10*time.Millisecond, cancel)
+	resp := vu.Do(ctx, &Request{Method: "GET", URL: srv.URL, Endpoint: "x"})
+	if resp.Canceled || !resp.OK(200) {
+		t.Fatalf("resp = %+v: a request in flight when its VU is told to stop must complete", resp)
+	}
+	reqs, _ := f.reg.Snapshot().Sink("http_reqs", nil)
+	if reqs.Sum != 1 {
+		t.Fatalf("http_reqs = %g, want the completed request recorded", reqs.Sum)
 	}
 }
 

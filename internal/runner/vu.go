@@ -23,6 +23,8 @@ type VU struct {
 	// Data holds per-VU state a scenario attaches in its VU setup.
 	Data any
 
+	// abort cancels in-flight requests (interrupt, abort); nil: never.
+	abort      context.Context
 	client     *Client
 	builtins   *Builtins
 	tracer     *tracer

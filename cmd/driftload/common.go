@@ -46,6 +46,8 @@ type commonFlags struct {
 	endpoint   string
 	maxEvents  int
 	interval   time.Duration
+	// options is the test's own options struct, filled by its command's flags.
+	options any
 }
 
 func envOr(key, def string) string {
@@ -86,7 +88,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	cfg := harness.Config{
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
-		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval, Options: f.options, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}
 	if f.timeScale <= 0 {
@@ -159,8 +161,15 @@ func flattenErr(err error) error {
 	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 }
 
-// newTestCmd builds the subcommand of a registered test.
+// newTestCmd builds the subcommand of a registered test. A test with its
+// own flags binds them on the returned command and sets flags.options.
 func newTestCmd(name string) *cobra.Command {
+	cmd, _ := newTestCmdWithFlags(name)
+	return cmd
+}
+
+// newTestCmdWithFlags is newTestCmd that also returns the shared flags.
+func newTestCmdWithFlags(name string) (*cobra.Command, *commonFlags) {
 	t, ok := scenario.Lookup(name)
 	if !ok {
 		panic("unknown test " + name)
@@ -175,5 +184,5 @@ func newTestCmd(name string) *cobra.Command {
 		},
 	}
 	f.bind(cmd, t)
-	return cmd
+	return cmd, &f
 }

@@ -54,7 +54,9 @@ type Config struct {
 	MaxEvents int
 	// Interval is the analysis interval of tests that have one (0: the test's default).
 	Interval time.Duration
-	Version  string
+	// Options are the test's own options (see scenario.Env.Options).
+	Options any
+	Version string
 	// Flags echoes the command line's resolved flags into the result file.
 	Flags map[string]any
 	// PreflightTimeout bounds the pre-flight check (default 3 s).
@@ -116,9 +118,9 @@ func Run(ctx context.Context, cfg Config) int {
 	builtins := runner.DefineBuiltins(reg)
 	env := scenario.Env{
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
-		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Start: time.Now().UTC().Truncate(time.Second),
+		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Start: time.Now().UTC().Truncate(time.Second),
 		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
-		Stages: stages, Interval: cfg.Interval,
+		Stages: stages, Interval: cfg.Interval, Options: cfg.Options,
 	}
 	inst, err := cfg.Test.New(env, reg)
 	if err != nil {
@@ -195,11 +197,15 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.Failure, "%v", err)
 	}
 	addSubmetrics(res, sets, snap)
-	res.Passed = !threshold.Failed(results) && !out.Interrupted && !out.Aborted
+	res.Passed = !threshold.Failed(results) && !findings.Failed && !out.Interrupted && !out.Aborted
+	if findings.Failed && !out.Interrupted && !out.Aborted {
+		res.AbortReason = ""
+		res.Verdict = findings.FailReason
+	}
 	switch {
 	case out.Interrupted:
 		res.ExitCode = exitcode.Interrupted
-	case out.Aborted || threshold.Failed(results):
+	case out.Aborted || threshold.Failed(results) || findings.Failed:
 		res.ExitCode = exitcode.ThresholdsFailed
 	default:
 		res.ExitCode = exitcode.OK

@@ -42,7 +42,9 @@ type Result struct {
 	AbortReason string `json:"abort_reason,omitempty"`
 	Interrupted bool   `json:"interrupted"`
 	Passed      bool   `json:"passed"`
-	ExitCode    int    `json:"exit_code"`
+	// Verdict is the test's own reason to fail, when it failed beyond its thresholds.
+	Verdict  string `json:"verdict,omitempty"`
+	ExitCode int    `json:"exit_code"`
 	// Analysis holds the test's own verdicts (breaking point, trends, ...).
 	Analysis any `json:"analysis,omitempty"`
 }

@@ -137,6 +137,11 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		status = p.bad("✗ ABORTED") + fmt.Sprintf(" — %s", r.AbortReason)
 	case failed > 0:
 		status = p.bad("✗ FAILED") + fmt.Sprintf(" — %d of %d thresholds failed", failed, len(r.Thresholds))
+		if r.Verdict != "" {
+			status += "; " + r.Verdict
+		}
+	case r.Verdict != "":
+		status = p.bad("✗ FAILED") + " — " + r.Verdict
 	default:
 		status = p.ok("✓ PASSED") + fmt.Sprintf(" — all %d thresholds passed", len(r.Thresholds))
 	}

@@ -31,6 +31,8 @@ type Env struct {
 	DemoRate float64
 	// Timeout is the per-request timeout (0: the client's default).
 	Timeout time.Duration
+	// Insecure skips TLS verification (also for /metrics scrapes).
+	Insecure bool
 	// Start is the base of event timestamps.
 	Start time.Time
 	// TimeScale is the --time-scale factor (1 = real time).
@@ -42,6 +44,9 @@ type Env struct {
 	// Interval is the analysis interval asked for on the command line (0:
 	// the test's default, time-scaled).
 	Interval time.Duration
+	// Options holds the test's own options (a pointer to the struct its
+	// command fills from flags, e.g. *CapacityOptions); nil: defaults.
+	Options any
 	// Stages are the ramping stages as executed (time-scaled); nil for a
 	// constant profile.
 	Stages []runner.Stage
@@ -90,6 +95,10 @@ type Findings struct {
 	Lines []string
 	// Data goes to the result file's `analysis`.
 	Data any
+	// Failed makes the run fail (exit 99) even when every threshold passed;
+	// FailReason says why in one line.
+	Failed     bool
+	FailReason string
 }
 
 // Test describes one of driftload's tests.

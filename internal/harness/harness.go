@@ -103,7 +103,12 @@ func Run(ctx context.Context, cfg Config) int {
 	if pfTimeout <= 0 {
 		pfTimeout = 3 * time.Second
 	}
-	if err := runner.Preflight(ctx, client, base+"/healthz", pfTimeout); err != nil {
+	pf := runner.Preflight
+	pfURL := base + "/healthz"
+	if cfg.Test.PreflightReachable {
+		pf, pfURL = runner.PreflightReachable, base
+	}
+	if err := pf(ctx, client, pfURL, pfTimeout); err != nil {
 		if ctx.Err() != nil {
 			return fail(exitcode.Interrupted, "interrupted before the test started")
 		}

@@ -11,6 +11,15 @@ import (
 // Preflight checks before a test that url answers 200 within timeout, so an
 // unreachable target is reported in seconds rather than after the whole test.
 func Preflight(ctx context.Context, c *Client, url string, timeout time.Duration) error {
+	return preflight(ctx, c, url, timeout, false)
+}
+
+// PreflightReachable checks that url answers at all (any status) within timeout.
+func PreflightReachable(ctx context.Context, c *Client, url string, timeout time.Duration) error {
+	return preflight(ctx, c, url, timeout, true)
+}
+
+func preflight(ctx context.Context, c *Client, url string, timeout time.Duration, anyStatus bool) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -24,7 +33,7 @@ func Preflight(ctx context.Context, c *Client, url string, timeout time.Duration
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK {
+	if !anyStatus && resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("pre-flight GET %s: status %d, want 200", url, resp.StatusCode)
 	}
 	return nil

@@ -121,6 +121,9 @@ type Test struct {
 	// DefaultInterval, when set, is the test's analysis interval at real
 	// time; the test takes --interval.
 	DefaultInterval time.Duration
+	// PreflightReachable makes the pre-flight accept any answer from the base
+	// URL itself instead of demanding 200 from /healthz (generic targets).
+	PreflightReachable bool
 	// SendsDetect marks tests whose traffic is mostly detect requests; they
 	// take --endpoint and --max-events.
 	SendsDetect bool

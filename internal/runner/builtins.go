@@ -20,6 +20,10 @@ type Builtins struct {
 	Checks            *metrics.Metric // Rate, tagged check:<name>
 	DataSent          *metrics.Metric // Counter, bytes on the wire
 	DataReceived      *metrics.Metric // Counter, bytes on the wire
+	// Open-model (arrival-rate) runs only:
+	HTTPReqLatency    *metrics.Metric // Trend: completion minus the iteration's intended start
+	ScheduleLag       *metrics.Metric // Trend: how late iterations started
+	DroppedIterations *metrics.Metric // Counter: due iterations never run
 }
 
 // BuiltinNames maps every built-in metric name to its type, for validating
@@ -41,6 +45,9 @@ var BuiltinNames = map[string]metrics.Type{
 	"checks":                   metrics.Rate,
 	"data_sent":                metrics.Counter,
 	"data_received":            metrics.Counter,
+	"http_req_latency":         metrics.Trend,
+	"schedule_lag":             metrics.Trend,
+	"dropped_iterations":       metrics.Counter,
 }
 
 // DefineBuiltins defines the built-in metrics on reg.
@@ -63,5 +70,8 @@ func DefineBuiltins(reg *metrics.Registry) *Builtins {
 		Checks:            reg.MustDefine("checks", metrics.Rate, metrics.Default),
 		DataSent:          reg.MustDefine("data_sent", metrics.Counter, metrics.Data),
 		DataReceived:      reg.MustDefine("data_received", metrics.Counter, metrics.Data),
+		HTTPReqLatency:    t("http_req_latency"),
+		ScheduleLag:       t("schedule_lag"),
+		DroppedIterations: reg.MustDefine("dropped_iterations", metrics.Counter, metrics.Default),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,17 @@ type Outcome struct {
 	AbortReason string
 	// MaxVUs is the number of VUs allocated.
 	MaxVUs int
+	// OpenModel is true for arrival-rate runs; then Offered iterations were
+	// due, Started ran, Dropped never did, and SchedulerLateP99 is how late
+	// the scheduler itself dispatched iterations that found a free VU.
+	OpenModel        bool
+	Offered          int64
+	Started          int64
+	Dropped          int64
+	SchedulerLateP99 time.Duration
+	// CPU is driftload's process CPU time during the run divided by the
+	// run's wall time and GOMAXPROCS: 1 means every core was busy.
+	CPU float64
 }
 
 // Validate checks options and the executor, returning every problem.
@@ -93,7 +105,7 @@ type engine struct {
 // Run executes the plan of opts.Executor. It returns when every VU has
 // stopped. Cancelling ctx interrupts the run: in-flight requests are
 // cancelled and the iterations they belong to are not counted.
-func Run(ctx context.Context, opts Options) (Outcome, error) {
+func Run(ctx context.Context, opts Options) (out Outcome, err error) {
 	if err := opts.validate(); err != nil {
 		return Outcome{}, err
 	}
@@ -112,8 +124,21 @@ func Run(ctx context.Context, opts Options) (Outcome, error) {
 		abortCtx: abortCtx,
 		exited:   make(chan struct{}, 1),
 	}
-	out := Outcome{Start: time.Now()}
+	out = Outcome{Start: time.Now()}
 	opts.Registry.SetStart(out.Start)
+	cpu0 := processCPU()
+	defer func() {
+		if wall := out.End.Sub(out.Start); wall > 0 {
+			out.CPU = float64(processCPU()-cpu0) / float64(wall) / float64(runtime.GOMAXPROCS(0))
+		}
+	}()
+	if e.plan.Arrival != nil {
+		e.runArrival(ctx, &out, hardStop, abort)
+		out.End = time.Now()
+		e.recordData()
+		e.rec.Flush()
+		return out, nil
+	}
 
 	ticker := time.NewTicker(opts.Tick)
 	defer ticker.Stop()

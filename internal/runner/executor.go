@@ -52,6 +52,9 @@ type Plan struct {
 	IterationsPerVU int64
 	// MaxVUs is the most VUs active at once.
 	MaxVUs int
+	// Arrival, when set, makes this an open-model plan: iterations start on
+	// its schedule, on whichever VU is free; Steps are unused.
+	Arrival *ArrivalPlan
 }
 
 // MaxDuration is the longest the plan can run, graceful stop included.

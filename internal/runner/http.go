@@ -141,6 +141,10 @@ type Response struct {
 	TimedOut bool
 	// Canceled is true when the run stopped the request; nothing was recorded.
 	Canceled bool
+	// Latency is the time from the iteration's intended start (open model;
+	// the actual start otherwise) to the end of this request, blocked and
+	// connecting included: what a user arriving on schedule waited.
+	Latency time.Duration
 }
 
 // OK reports whether the request got a response with the given status.
@@ -303,6 +307,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 		resp.TimedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
 	}
 	resp.Timings = vu.tracer.timings(start, end)
+	resp.Latency = vu.lag + end.Sub(start)
 	vu.recordHTTP(req, resp)
 	return resp
 }
@@ -339,6 +344,9 @@ func (vu *VU) recordHTTP(req *Request, resp *Response) {
 	rec.Add(b.HTTPReqWaiting, tags, ms(t.Waiting))
 	rec.Add(b.HTTPReqReceiving, tags, ms(t.Receiving))
 	rec.AddBool(b.HTTPReqFailed, tags, resp.Err != nil || !expected(resp.Status, req.Expect))
+	if vu.openModel {
+		rec.Add(b.HTTPReqLatency, tags, ms(resp.Latency))
+	}
 }
 
 // bodyReader is a rewindable reader over a request body, reused per VU.

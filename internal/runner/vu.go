@@ -23,6 +23,10 @@ type VU struct {
 	// Data holds per-VU state a scenario attaches in its VU setup.
 	Data any
 
+	// openModel: iterations have an intended start; lag is how late the
+	// current one started, added to every request's http_req_latency.
+	openModel bool
+	lag       time.Duration
 	// abort cancels in-flight requests (interrupt, abort); nil: never.
 	abort      context.Context
 	client     *Client

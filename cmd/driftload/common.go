@@ -28,24 +28,29 @@ func defaultThresholds() []byte { return driftload.DefaultThresholds }
 
 // commonFlags are the flags every test subcommand shares.
 type commonFlags struct {
-	baseURL    string
-	apiKey     string
-	thresholds string
-	out        string
-	vus        int
-	duration   time.Duration
-	stages     string
-	timeScale  float64
-	seed       uint64
-	timeout    time.Duration
-	insecure   bool
-	noColor    bool
-	quiet      bool
-	embedded   bool
-	demoRate   float64
-	endpoint   string
-	maxEvents  int
-	interval   time.Duration
+	baseURL         string
+	apiKey          string
+	thresholds      string
+	out             string
+	vus             int
+	duration        time.Duration
+	stages          string
+	timeScale       float64
+	seed            uint64
+	timeout         time.Duration
+	insecure        bool
+	noColor         bool
+	quiet           bool
+	embedded        bool
+	demoRate        float64
+	endpoint        string
+	maxEvents       int
+	interval        time.Duration
+	rate            int
+	rateStages      string
+	maxVUs          int
+	preAllocatedVUs int
+	maxBacklog      int
 	// options is the test's own options struct, filled by its command's flags.
 	options any
 }
@@ -74,6 +79,11 @@ func (f *commonFlags) bind(cmd *cobra.Command, t *scenario.Test) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict, no progress or metric table")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
+	fs.IntVar(&f.rate, "rate", 0, "open model: start this many iterations per second, whatever the latency (with --duration)")
+	fs.StringVar(&f.rateStages, "rate-stages", "", `open model: ramp the arrival rate, e.g. "1m:50,2m:200" (iterations per second)`)
+	fs.IntVar(&f.maxVUs, "max-vus", 0, fmt.Sprintf("open model: most VUs serving the schedule (default %d)", harness.DefaultMaxVUs))
+	fs.IntVar(&f.preAllocatedVUs, "pre-allocated-vus", 0, fmt.Sprintf("open model: VUs started up front (default %d, at most --max-vus)", harness.DefaultPreAllocatedVUs))
+	fs.IntVar(&f.maxBacklog, "max-backlog", 0, fmt.Sprintf("open model: due iterations that may wait for a free VU before being dropped (default %d)", runner.DefaultMaxBacklog))
 	if t.DefaultInterval > 0 {
 		fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("analysis interval (default %s, time-scaled)", t.DefaultInterval))
 	}
@@ -88,7 +98,8 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	cfg := harness.Config{
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
-		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval, Options: f.options, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval, Options: f.options,
+		Rate: f.rate, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}
 	if f.timeScale <= 0 {
@@ -102,6 +113,16 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	}
 	if f.endpoint == "demo" && f.maxEvents == 0 {
 		cfg.MaxEvents = 200
+	}
+	if f.rate < 0 || f.maxVUs < 0 || f.preAllocatedVUs < 0 || f.maxBacklog < 0 {
+		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--rate, --max-vus, --pre-allocated-vus and --max-backlog must not be negative")}
+	}
+	if f.rateStages != "" {
+		stages, err := runner.ParseStages(f.rateStages)
+		if err != nil {
+			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--rate-stages: %w", flattenErr(err))}
+		}
+		cfg.RateStages = stages
 	}
 	if f.stages != "" {
 		stages, err := runner.ParseStages(f.stages)
@@ -119,6 +140,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 		"vus": f.vus, "duration": f.duration.String(), "stages": f.stages, "timeout": f.timeout.String(),
 		"insecure": f.insecure, "embedded_target": f.embedded, "demo_rate": f.demoRate,
 		"endpoint": f.endpoint, "max_events": cfg.MaxEvents, "interval": f.interval.String(),
+		"rate": f.rate, "rate_stages": f.rateStages, "max_vus": f.maxVUs, "max_backlog": f.maxBacklog,
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

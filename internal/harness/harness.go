@@ -56,7 +56,19 @@ type Config struct {
 	Interval time.Duration
 	// Options are the test's own options (see scenario.Env.Options).
 	Options any
-	Version string
+	// Rate, when > 0, runs the test open-model at Rate iterations per second;
+	// RateStages ramp the rate instead. MaxVUs bounds the VUs that serve the
+	// schedule (PreAllocatedVUs start up front), MaxBacklog the due
+	// iterations that may wait for one.
+	Rate            int
+	RateStages      []runner.Stage
+	MaxVUs          int
+	PreAllocatedVUs int
+	MaxBacklog      int
+	// LagBudget is how late the scheduler may dispatch iterations (p99)
+	// before the run is invalid (default DefaultLagBudget).
+	LagBudget time.Duration
+	Version   string
 	// Flags echoes the command line's resolved flags into the result file.
 	Flags map[string]any
 	// PreflightTimeout bounds the pre-flight check (default 3 s).
@@ -197,6 +209,7 @@ func Run(ctx context.Context, cfg Config) int {
 	case out.Aborted:
 		res.AbortReason = out.AbortReason
 	}
+	res.Run = judgeRun(cfg, out, snap)
 	res.Metrics, err = report.MetricsFromSnapshot(snap)
 	if err != nil {
 		return fail(exitcode.Failure, "%v", err)
@@ -207,9 +220,14 @@ func Run(ctx context.Context, cfg Config) int {
 		res.AbortReason = ""
 		res.Verdict = findings.FailReason
 	}
+	if !res.Run.Valid {
+		res.Passed = false
+	}
 	switch {
 	case out.Interrupted:
 		res.ExitCode = exitcode.Interrupted
+	case !res.Run.Valid:
+		res.ExitCode = exitcode.InvalidRun
 	case out.Aborted || threshold.Failed(results) || findings.Failed:
 		res.ExitCode = exitcode.ThresholdsFailed
 	default:
@@ -271,7 +289,43 @@ func buildExecutor(cfg Config) (runner.Executor, error) {
 	graceful := runner.ScaleDuration(runner.DefaultGracefulStop, scale)
 	var exec runner.Executor
 	t := cfg.Test
+	if cfg.Rate > 0 && len(cfg.RateStages) > 0 {
+		return nil, errors.New("--rate and --rate-stages exclude each other")
+	}
+	if (cfg.Rate > 0 || len(cfg.RateStages) > 0) && len(cfg.Stages) > 0 {
+		return nil, errors.New("--stages (VUs) and --rate/--rate-stages (arrival rate) exclude each other")
+	}
+	maxVUs := cfg.MaxVUs
+	if maxVUs == 0 {
+		maxVUs = DefaultMaxVUs
+	}
+	pre := cfg.PreAllocatedVUs
+	if pre == 0 {
+		pre = min(maxVUs, DefaultPreAllocatedVUs)
+	}
+	backlog := cfg.MaxBacklog
+	if backlog == 0 {
+		backlog = runner.DefaultMaxBacklog
+	}
 	switch {
+	case cfg.Rate > 0:
+		d := cfg.Duration
+		if d == 0 {
+			d = t.DefaultDuration
+			if len(t.DefaultStages) > 0 {
+				d = 0
+				for _, st := range t.DefaultStages {
+					d += st.Duration
+				}
+			}
+		}
+		c := runner.NewConstantArrivalRate(cfg.Rate, runner.ScaleDuration(d, scale), pre, maxVUs)
+		c.MaxBacklog, c.GracefulStop = backlog, graceful
+		exec = c
+	case len(cfg.RateStages) > 0:
+		r := runner.NewRampingArrivalRate(0, runner.ScaleStages(cfg.RateStages, scale), pre, maxVUs)
+		r.MaxBacklog, r.GracefulStop = backlog, graceful
+		exec = r
 	case len(cfg.Stages) > 0:
 		r := runner.NewRampingVUs(0, runner.ScaleStages(cfg.Stages, scale))
 		r.GracefulStop, r.GracefulRampDown = graceful, runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
@@ -301,6 +355,23 @@ func buildExecutor(cfg Config) (runner.Executor, error) {
 	}
 	return exec, nil
 }
+
+// Open-model defaults.
+const (
+	// DefaultMaxVUs bounds the VUs of an arrival-rate run.
+	DefaultMaxVUs = 100
+	// DefaultPreAllocatedVUs start before an arrival-rate run (at most MaxVUs).
+	DefaultPreAllocatedVUs = 10
+	// DefaultLagBudget is how late (p99) the scheduler may dispatch
+	// iterations that found a free VU before the run is invalid.
+	DefaultLagBudget = 10 * time.Millisecond
+	// cpuSaturated is the share of every core driftload may use before its
+	// own numbers are suspect.
+	cpuSaturated = 0.95
+	// healthyFailRate: below it, the target counts as healthy, so dropped
+	// iterations are the generator's fault.
+	healthyFailRate = 0.01
+)
 
 func checkURL(raw string) (string, error) {
 	u, err := url.Parse(raw)

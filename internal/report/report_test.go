@@ -75,6 +75,7 @@ func sampleResult(t *testing.T) *Result {
 		Share: "0:1", Start: start, End: start.Add(10 * time.Second), DurationSeconds: 10,
 		Metrics: ms, Thresholds: ThresholdsFromResults(th), Checks: ChecksFromSnapshot(snap),
 		ExitCode: 99,
+		Run:      Run{Model: "closed", Valid: true, AchievedRate: 10, CPU: 0.05},
 	}
 }
 

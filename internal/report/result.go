@@ -45,8 +45,32 @@ type Result struct {
 	// Verdict is the test's own reason to fail, when it failed beyond its thresholds.
 	Verdict  string `json:"verdict,omitempty"`
 	ExitCode int    `json:"exit_code"`
+	// Run says how the load was generated and whether driftload kept up.
+	Run Run `json:"run"`
 	// Analysis holds the test's own verdicts (breaking point, trends, ...).
 	Analysis any `json:"analysis,omitempty"`
+}
+
+// Run describes the load driftload generated and whether its numbers can
+// be trusted.
+type Run struct {
+	// Model is "closed" (a fixed number of VUs) or "open" (an arrival rate).
+	Model string `json:"model"`
+	// Valid is false when driftload could not generate the load asked for;
+	// InvalidReasons say why.
+	Valid          bool     `json:"valid"`
+	InvalidReasons []string `json:"invalid_reasons,omitempty"`
+	// OfferedRate and AchievedRate are iterations per second: scheduled and completed.
+	OfferedRate       float64 `json:"offered_rate,omitempty"`
+	AchievedRate      float64 `json:"achieved_rate"`
+	OfferedIterations int64   `json:"offered_iterations,omitempty"`
+	StartedIterations int64   `json:"started_iterations,omitempty"`
+	DroppedIterations int64   `json:"dropped_iterations,omitempty"`
+	// SchedulerLateP99Ms is how late the scheduler dispatched iterations
+	// that found a free VU (p99, ms): the generator's own delay.
+	SchedulerLateP99Ms float64 `json:"scheduler_late_p99_ms,omitempty"`
+	// CPU is driftload's CPU time over wall time and cores (1 = saturated).
+	CPU float64 `json:"cpu"`
 }
 
 // Tool names the program that wrote the file.

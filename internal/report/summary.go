@@ -115,6 +115,20 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		}
 	}
 
+	if r.Run.Model == "open" {
+		fmt.Fprintf(&b, "\n  %s\n", p.bold("LOAD"))
+		fmt.Fprintf(&b, "    open model: offered %s it/s, achieved %s it/s; %d dropped; scheduler late p99 %s; driftload CPU %.0f%%\n",
+			trimFloat(round(r.Run.OfferedRate, 2)), trimFloat(round(r.Run.AchievedRate, 2)), r.Run.DroppedIterations,
+			FormatDuration(r.Run.SchedulerLateP99Ms), 100*r.Run.CPU)
+		if lat, dur := r.Metrics["http_req_latency"], r.Metrics["http_req_duration"]; lat != nil && dur != nil {
+			fmt.Fprintf(&b, "    latency from intended start p50 %s p99 %s  vs  service time (http_req_duration) p50 %s p99 %s\n",
+				FormatDuration(lat.Values["med"]), FormatDuration(lat.Values["p(99)"]), FormatDuration(dur.Values["med"]), FormatDuration(dur.Values["p(99)"]))
+		}
+	}
+	for _, reason := range r.Run.InvalidReasons {
+		fmt.Fprintf(&b, "    %s %s\n", p.bad("✗ invalid run:"), reason)
+	}
+
 	if len(opts.Verdict) > 0 {
 		fmt.Fprintf(&b, "\n  %s\n", p.bold("VERDICT"))
 		for _, line := range opts.Verdict {
@@ -135,6 +149,9 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		status = p.bad("✗ INTERRUPTED") + fmt.Sprintf(" — %s", r.AbortReason)
 	case r.Aborted:
 		status = p.bad("✗ ABORTED") + fmt.Sprintf(" — %s", r.AbortReason)
+	case r.Run.Model != "" && !r.Run.Valid:
+		status = p.bad("✗ INVALID RUN") + " — driftload could not generate the load asked for; its numbers understate what users would see"
+
 	case failed > 0:
 		status = p.bad("✗ FAILED") + fmt.Sprintf(" — %d of %d thresholds failed", failed, len(r.Thresholds))
 		if r.Verdict != "" {

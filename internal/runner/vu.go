@@ -73,6 +73,16 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// Think pauses like a user between actions, for d. In an open-model
+// (arrival-rate) run it does not pause: the schedule is the pacing, and a
+// think time would only hold a VU the schedule needs.
+func (vu *VU) Think(ctx context.Context, d time.Duration) bool {
+	if vu.openModel {
+		return ctx.Err() == nil
+	}
+	return Sleep(ctx, d)
+}
+
 // Between returns a uniformly random duration in [lo, hi] from the VU's RNG.
 func (vu *VU) Between(lo, hi time.Duration) time.Duration {
 	if hi <= lo {

@@ -20,6 +20,7 @@ type detectMetrics struct {
 	events    *metrics.Metric // events_processed: events the server confirmed
 	anomalies *metrics.Metric // anomalies_detected
 	success   *metrics.Metric // detect_success
+	server    *metrics.Metric // server_processing_time: every reported server time
 }
 
 // detectClient sends detect requests on /v1/detect (with the API key) or on
@@ -68,6 +69,7 @@ func newDetectClient(env Env, reg *metrics.Registry) (*detectClient, error) {
 		events:    def("events_processed", metrics.Counter, metrics.Default),
 		anomalies: def("anomalies_detected", metrics.Counter, metrics.Default),
 		success:   def("detect_success", metrics.Rate, metrics.Default),
+		server:    def("server_processing_time", metrics.Trend, metrics.Time),
 	}
 	return d, err
 }
@@ -168,8 +170,12 @@ func (d *detectClient) do(ctx context.Context, vu *runner.VU, buf *buffers, c de
 			rec.Add(d.m.anomalies, ctags, float64(r.Anomalies))
 		}
 		ready := r.Ready || !r.ReadyKnown
-		if r.ServerTimeKnown && c.Warm && ready {
-			rec.Add(d.m.latency, ctags, float64(r.ServerTime)/float64(time.Millisecond))
+		if r.ServerTimeKnown {
+			serverMs := float64(r.ServerTime) / float64(time.Millisecond)
+			rec.Add(d.m.server, ctags, serverMs)
+			if c.Warm && ready {
+				rec.Add(d.m.latency, ctags, serverMs)
+			}
 		}
 	}
 	return out

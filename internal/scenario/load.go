@@ -81,10 +81,10 @@ func (l *load) Iteration(ctx context.Context, vu *runner.VU) {
 	switch {
 	case roll < loadNormalShare:
 		l.normal(ctx, vu, st)
-		runner.Sleep(ctx, vu.Between(time.Second, 1500*time.Millisecond))
+		vu.Think(ctx, vu.Between(time.Second, 1500*time.Millisecond))
 	case roll < loadNormalShare+loadLargeShare:
 		l.large(ctx, vu, st)
-		runner.Sleep(ctx, vu.Between(2*time.Second, 3*time.Second))
+		vu.Think(ctx, vu.Between(2*time.Second, 3*time.Second))
 	default:
 		resp := vu.Do(ctx, &runner.Request{
 			Method: http.MethodGet, URL: url(l.env.BaseURL, "/healthz"), Header: l.health,
@@ -93,7 +93,7 @@ func (l *load) Iteration(ctx context.Context, vu *runner.VU) {
 		if !resp.Canceled {
 			vu.Check("health status 200", resp.OK(200), metrics.Tag{Key: "scenario", Value: "health"})
 		}
-		runner.Sleep(ctx, 500*time.Millisecond)
+		vu.Think(ctx, 500*time.Millisecond)
 	}
 }
 

@@ -108,7 +108,7 @@ func (s *smoke) Iteration(ctx context.Context, vu *runner.VU) {
 		return
 	}
 	vu.Check("readyz status 200", resp.OK(200))
-	if !runner.Sleep(ctx, smokeStepPause) {
+	if !vu.Think(ctx, smokeStepPause) {
 		return
 	}
 
@@ -128,7 +128,7 @@ func (s *smoke) Iteration(ctx context.Context, vu *runner.VU) {
 		wellFormed := status && validDetect(resp.Body, 10)
 		vu.Check("demo detect response well-formed", wellFormed)
 		vu.Recorder.AddBool(s.demoSuccess, nil, status && wellFormed)
-		if !runner.Sleep(ctx, smokeStepPause) {
+		if !vu.Think(ctx, smokeStepPause) {
 			return
 		}
 	}
@@ -157,7 +157,7 @@ func (s *smoke) Iteration(ctx context.Context, vu *runner.VU) {
 		return
 	}
 	vu.Check("unknown route status 404", resp.OK(404))
-	runner.Sleep(ctx, smokeEndPause)
+	vu.Think(ctx, smokeEndPause)
 }
 
 // validDetect reports whether body is a successful detect response that

@@ -105,7 +105,7 @@ func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
 		vu.Recorder.Add(s.timeout, nil, 1)
 	}
 	vu.Recorder.AddBool(s.errRate, nil, !out.OK)
-	runner.Sleep(ctx, vu.Between(500*time.Millisecond, 700*time.Millisecond))
+	vu.Think(ctx, vu.Between(500*time.Millisecond, 700*time.Millisecond))
 }
 
 // Interval implements IntervalObserver.

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The server adds 10 ms to every detect request and reports its own
+// handler time in processing_time; driftload's service time must match it
+// within 0.5 ms at the median, and its request count must equal the server's.
+func TestOpenModelServiceTimeMatchesTheServers(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, "--inject-latency", "10ms")
+	dir := t.TempDir()
+	th := filepath.Join(dir, "th.json")
+	os.WriteFile(th, []byte(`{"load": {"http_req_duration{endpoint:detect}": ["med<1000"], "server_processing_time": ["med<1000"]}}`), 0o644)
+	res := runBinary(t, dir, 2*time.Minute, "load", "--base-url", srv.base, "--api-key", srv.key,
+		"--rate", "25", "--duration", "8s", "--thresholds", th, "--quiet")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	r := readResult(t, filepath.Join(dir, "load_test_results.json"))
+	client := metricValue(t, r, "http_req_duration{endpoint:detect}", "med")
+	server := metricValue(t, r, "server_processing_time", "med")
+	if server < 10 {
+		t.Fatalf("server time p50 %gms, want ≥ the injected 10ms", server)
+	}
+	if d := client - server; math.Abs(d) > 0.5 {
+		t.Errorf("http_req_duration p50 %.3fms vs server processing_time p50 %.3fms: differ by %.3fms, want ≤ 0.5", client, server, d)
+	}
+	run := r["run"].(map[string]any)
+	if run["model"] != "open" || run["valid"] != true {
+		t.Fatalf("run = %v, want a valid open-model run", run)
+	}
+	detect := sumWhere(scrape(t, srv.base, "driftlock_http_requests_total"), `route="/v1/detect"`)
+	if got := metricValue(t, r, "http_req_duration{endpoint:detect}", "count"); got != detect {
+		t.Errorf("driftload recorded %g detect requests, the server answered %g", got, detect)
+	}
+}
+
+// Offering far more than 5 VUs can serve against a healthy server drops
+// iterations: the run is invalid (exit 110), not passed.
+func TestOpenModelBeyondTheGeneratorIsInvalid(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t)
+	dir := t.TempDir()
+	res := runBinary(t, dir, time.Minute, "load", "--base-url", srv.base, "--api-key", srv.key,
+		"--rate", "20000", "--max-vus", "5", "--max-backlog", "50", "--duration", "3s", "--quiet")
+	if res.code != 110 {
+		t.Fatalf("exit %d, want 110 (invalid run)\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	r := readResult(t, filepath.Join(dir, "load_test_results.json"))
+	run := r["run"].(map[string]any)
+	if run["valid"] != false || len(run["invalid_reasons"].([]any)) == 0 || run["dropped_iterations"].(float64) == 0 {
+		t.Fatalf("run = %v, want invalid with dropped iterations", run)
+	}
+	if r["passed"] != false || r["exit_code"].(float64) != 110 {
+		t.Fatalf("passed %v exit %v", r["passed"], r["exit_code"])
+	}
+}

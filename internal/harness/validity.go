@@ -1,0 +1,66 @@
+package harness
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/report"
+	"github.com/driftload/driftload/internal/runner"
+)
+
+// judgeRun says whether driftload itself kept up: an open-model run is
+// invalid when the scheduler dispatched late beyond the budget, when
+// iterations were dropped while the target answered normally, or when
+// driftload's own CPU was saturated (not judged with the embedded target,
+// which shares the process).
+func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot) report.Run {
+	r := report.Run{Model: "closed", Valid: true, CPU: out.CPU}
+	wall := out.End.Sub(out.Start).Seconds()
+	if iters, ok := snap.Sink("iterations", nil); ok && wall > 0 {
+		r.AchievedRate = iters.Sum / wall
+	}
+	if !out.OpenModel {
+		return r
+	}
+	r.Model = "open"
+	r.OfferedIterations, r.StartedIterations, r.DroppedIterations = out.Offered, out.Started, out.Dropped
+	if end := planEnd(cfg, out); end > 0 {
+		r.OfferedRate = float64(out.Offered) / end.Seconds()
+	}
+	r.SchedulerLateP99Ms = float64(out.SchedulerLateP99) / float64(time.Millisecond)
+
+	budget := cfg.LagBudget
+	if budget <= 0 {
+		budget = DefaultLagBudget
+	}
+	if out.SchedulerLateP99 > budget {
+		r.InvalidReasons = append(r.InvalidReasons, fmt.Sprintf(
+			"the scheduler started iterations late (p99 %s, budget %s): driftload could not keep the offered rate",
+			out.SchedulerLateP99.Round(10*time.Microsecond), budget))
+	}
+	failRate := 0.0
+	if failed, ok := snap.Sink("http_req_failed", nil); ok && failed.Count > 0 {
+		failRate = float64(failed.Trues) / float64(failed.Count)
+	}
+	if out.Dropped > 0 && failRate < healthyFailRate && !out.Interrupted && !out.Aborted {
+		r.InvalidReasons = append(r.InvalidReasons, fmt.Sprintf(
+			"%d of %d iterations were dropped while the target answered normally (%.2f%% failed): raise --max-vus or --max-backlog, or lower the rate",
+			out.Dropped, out.Offered, 100*failRate))
+	}
+	if out.CPU >= cpuSaturated && !cfg.Embedded {
+		r.InvalidReasons = append(r.InvalidReasons, fmt.Sprintf(
+			"driftload used %.0f%% of every core: its own timing is suspect", 100*out.CPU))
+	}
+	r.Valid = len(r.InvalidReasons) == 0
+	return r
+}
+
+// planEnd is the scheduled length of the run.
+func planEnd(cfg Config, out runner.Outcome) time.Duration {
+	exec, err := buildExecutor(cfg)
+	if err != nil {
+		return 0
+	}
+	return exec.Plan().End
+}

@@ -45,7 +45,7 @@ func TestOpenModelServiceTimeMatchesTheServers(t *testing.T) {
 // iterations: the run is invalid (exit 110), not passed.
 func TestOpenModelBeyondTheGeneratorIsInvalid(t *testing.T) {
 	t.Parallel()
-	srv := startServe(t)
+	srv := startServe(t, "--key-rate", "1000000")
 	dir := t.TempDir()
 	res := runBinary(t, dir, time.Minute, "load", "--base-url", srv.base, "--api-key", srv.key,
 		"--rate", "20000", "--max-vus", "5", "--max-backlog", "50", "--duration", "3s", "--quiet")

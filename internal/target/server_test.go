@@ -329,8 +329,8 @@ func TestFormatDuration(t *testing.T) {
 		want string
 	}{
 		{850*time.Microsecond + 300, "850µs"},
-		{10*time.Millisecond + 234567, "10.2ms"},
-		{245*time.Millisecond + 310*time.Microsecond, "245.3ms"},
+		{10*time.Millisecond + 234567, "10.235ms"},
+		{245*time.Millisecond + 310*time.Microsecond, "245.31ms"},
 		{1234567891, "1.235s"},
 		{500, "500ns"},
 	}

@@ -8,10 +8,13 @@ LDFLAGS := -X main.version=$(VERSION)
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/driftload ./cmd/driftload
 
-## test: every test with the race detector (what CI runs)
+## test: every test with the race detector (what CI runs). The end-to-end
+## tests of ./cmd run after the unit tests, not beside them: several compare
+## driftload's timing with the server's and need the CPU to themselves.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -parallel 4 -timeout 12m ./...
+	$(GO) test -race -count=1 -timeout 10m ./internal/... .
+	$(GO) test -race -count=1 -parallel 4 -timeout 10m ./cmd/...
 
 ## lint: formatting and vet
 lint:

@@ -11,8 +11,10 @@ import (
 // The server adds 10 ms to every detect request and reports its own
 // handler time in processing_time; driftload's service time must match it
 // within 0.5 ms at the median, and its request count must equal the server's.
+//
+// It is not parallel: it runs before the package's parallel tests, with
+// the CPU to itself, as a timing comparison must.
 func TestOpenModelServiceTimeMatchesTheServers(t *testing.T) {
-	t.Parallel()
 	srv := startServe(t, "--inject-latency", "10ms")
 	dir := t.TempDir()
 	th := filepath.Join(dir, "th.json")

@@ -45,6 +45,7 @@ var catalog = map[string]map[string]metrics.Type{
 		"detect_success":         metrics.Rate,
 		"unique_streams_created": metrics.Counter,
 	},
+	"http": {},
 	"rate_limit": {
 		"rate_limited_responses": metrics.Rate,
 		"successful_requests":    metrics.Counter,

@@ -63,3 +63,39 @@ func TestOpenModelBeyondTheGeneratorIsInvalid(t *testing.T) {
 		t.Fatalf("passed %v exit %v", r["passed"], r["exit_code"])
 	}
 }
+
+// The server freezes every request for 2 s once, 8 s into a 20 s run at
+// 200 requests/s with at most 20 VUs (like a long GC pause). The 20 VUs
+// are stuck in the freeze while 380 more requests fall due; they wait in
+// the backlog with their intended start. http_req_duration (service time)
+// barely notices — 20 slow samples of 4000 — but http_req_latency, timed
+// from the intended start, shows what users arriving on schedule saw, as
+// wrk2 would.
+func TestOpenModelShowsAServerFreeze(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, "--inject-freeze-at", "8s", "--inject-freeze-for", "2s")
+	dir := t.TempDir()
+	th := filepath.Join(dir, "th.json")
+	os.WriteFile(th, []byte(`{"http": {"http_req_latency": ["p(99)<100000"], "http_req_duration": ["p(99)<100000"]}}`), 0o644)
+	res := runBinary(t, dir, 2*time.Minute, "http", "GET", srv.base+"/healthz",
+		"--rate", "200", "--duration", "20s", "--max-vus", "20", "--thresholds", th, "--quiet")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	r := readResult(t, filepath.Join(dir, "http_test_results.json"))
+	latency := metricValue(t, r, "http_req_latency", "p(99)")
+	service := metricValue(t, r, "http_req_duration", "p(99)")
+	if latency < 1000 {
+		t.Errorf("http_req_latency p99 = %.1fms, want ≥ 1s: the freeze must show", latency)
+	}
+	if service > 200 {
+		t.Errorf("http_req_duration p99 = %.1fms, want near the normal service time", service)
+	}
+	run := r["run"].(map[string]any)
+	if run["valid"] != true || run["dropped_iterations"] != nil && run["dropped_iterations"].(float64) != 0 {
+		t.Errorf("run = %v, want valid with nothing dropped", run)
+	}
+	if offered := run["offered_iterations"].(float64); offered != 4000 {
+		t.Errorf("offered %g iterations, want 4000", offered)
+	}
+}

@@ -170,15 +170,15 @@ func TestArrivalRateInterruptStopsPromptly(t *testing.T) {
 		f := newFixture()
 		it := func(ctx context.Context, vu *VU) { Sleep(ctx, 50*time.Millisecond) }
 		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(1050*time.Millisecond, cancel)
+		time.AfterFunc(1070*time.Millisecond, cancel)
 		exec := NewConstantArrivalRate(10, time.Second, 1, 5)
 		exec.Duration = time.Minute
 		out, err := Run(ctx, f.opts(exec, it))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !out.Interrupted || out.End.Sub(out.Start) != 1050*time.Millisecond {
-			t.Fatalf("outcome %+v, want interrupted at 1.05s", out)
+		if !out.Interrupted || out.End.Sub(out.Start) != 1070*time.Millisecond {
+			t.Fatalf("outcome %+v, want interrupted at 1.07s", out)
 		}
 		if got := f.count("iterations"); got != 11 {
 			t.Fatalf("iterations = %g, want 11", got)

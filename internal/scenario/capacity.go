@@ -1,0 +1,884 @@
+package scenario
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/driftload/driftload/internal/driftlock"
+	"github.com/driftload/driftload/internal/gen"
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/runner"
+)
+
+func init() {
+	register(&Test{
+		Name:            "capacity",
+		Short:           "10 min, 100 VUs, a new stream every iteration: how many detectors does the cache keep",
+		ResultFile:      "capacity_test_results.json",
+		Metrics:         catalog["capacity"],
+		DefaultVUs:      100,
+		DefaultDuration: 10 * time.Minute,
+		DefaultInterval: capacityScrapeEvery,
+		SendsDetect:     true,
+		New:             newCapacity,
+	})
+}
+
+// DefaultExpectedCapacity is the detector cache size the capacity test
+// expects when --expected-capacity is not given (the old k6 suite's "~1000").
+const DefaultExpectedCapacity = 1000
+
+// CapacityOptions are the capacity test's own options.
+type CapacityOptions struct {
+	// ExpectedCapacity is how many streams the target's detector cache
+	// should hold (--expected-capacity, DefaultExpectedCapacity; without
+	// options the default applies).
+	ExpectedCapacity int
+	// SentinelEvery makes every Nth new stream a sentinel (--sentinel-every;
+	// 0: ExpectedCapacity/20, at least 1).
+	SentinelEvery int
+}
+
+const (
+	// capacityScrapeEvery is how often /metrics is read, at real time.
+	capacityScrapeEvery = 5 * time.Second
+	capacityMinScrape   = 200 * time.Millisecond
+	// capacityProbeEvents is the size of a probe's batch: far below any
+	// profile's baseline, so a re-created (evicted) stream stays calibrating.
+	capacityProbeEvents = 10
+	// capacityProbeLog bounds the probes kept in the result file.
+	capacityProbeLog = 100
+	// capacitySentinelExtra is how many events a sentinel gets beyond its
+	// profile's baseline+window (the batch is need..need+extra events).
+	capacitySentinelExtra = 20
+)
+
+// Probe kinds. A sentinel is probed once, at one distance: "retention"
+// sentinels once ExpectedCapacity−margin newer streams exist (a correct
+// cache must still hold them), "eviction" sentinels once
+// ExpectedCapacity+margin exist (a cache of the expected size has dropped
+// them). margin is a tenth of ExpectedCapacity (at least 1).
+const (
+	capRetention = "retention"
+	capEviction  = "eviction"
+)
+
+// Probe outcomes.
+const (
+	capKept    = "kept"    // the server answered ready: the detector was still cached
+	capEvicted = "evicted" // calibrating: the stream had to be created again
+	capUnknown = "unknown" // 200 without a status: the server does not say
+	capFailed  = "failed"  // no 200: the probe proved nothing
+)
+
+// Verdicts of the capacity analysis.
+const (
+	capNoEviction    = "no_eviction"            // every probed stream was kept
+	capAsExpected    = "evicts_beyond_expected" // evictions only after at least ExpectedCapacity newer streams
+	capBelowExpected = "evicts_below_expected"  // a stream was evicted after fewer than ExpectedCapacity newer ones
+	capInconclusive  = "inconclusive"           // no probe told kept from evicted
+)
+
+// capacity creates a new stream every iteration and probes sentinel streams
+// later to see whether the target's detector cache still holds them.
+//
+// How the distance is measured: the ledger counts "touches", the requests
+// the server answered 200 on /v1/detect (new streams, sentinels and probes:
+// each creates or refreshes an entry in an LRU). A sentinel remembers the
+// touch count when its warming request was sent; a probe's distance D is the
+// touches counted between that and the probe's own sending, minus the
+// sentinel's own. Requests in flight blur the count: the true number of
+// entries the server touched in between lies in [D − F₁, D + F₂], where F₁
+// counts the other requests in flight while the sentinel was (in flight when
+// it was sent, or sent before it was answered: any of them may have reached
+// the server's cache before it) and F₂ likewise for the probe (they may reach
+// the cache before the probe and not be counted). Verdicts use those bounds,
+// so a concurrent run never fails a server wrongly: a stream that was kept
+// proves the cache holds more than D − F₁ entries, one that was evicted that
+// it holds at most D + F₂.
+type capacity struct {
+	env    Env
+	detect *detectClient
+	opts   CapacityOptions
+	// profiles of new streams (clamped to the target's event limit) and of sentinels.
+	profiles []driftlock.Profile
+	sentinel driftlock.Profile
+	created  *metrics.Metric
+	ledger   *capLedger
+	errs     *capErrorTally
+	scraper  capScraper
+	server   capServerGauges
+	// thinkMin..thinkMax is the pause after each iteration (a test sets it to zero).
+	thinkMin, thinkMax time.Duration
+}
+
+// capScraper reads the target's /metrics (metricsScraper; a fake in tests).
+type capScraper interface {
+	Scrape(ctx context.Context) (driftlock.Samples, error)
+}
+
+func newCapacity(env Env, reg *metrics.Registry) (Instance, error) {
+	if env.Endpoint == "demo" {
+		return nil, errors.New("capacity needs --endpoint detect: the demo route keeps no per-stream detectors")
+	}
+	opts := CapacityOptions{ExpectedCapacity: DefaultExpectedCapacity}
+	if o, ok := env.Options.(*CapacityOptions); ok && o != nil {
+		opts = *o
+	}
+	if opts.ExpectedCapacity < 1 {
+		return nil, fmt.Errorf("--expected-capacity must be at least 1, got %d", opts.ExpectedCapacity)
+	}
+	if opts.SentinelEvery < 0 {
+		return nil, fmt.Errorf("--sentinel-every must be at least 1, got %d", opts.SentinelEvery)
+	}
+	if opts.SentinelEvery == 0 {
+		opts.SentinelEvery = max(1, opts.ExpectedCapacity/20)
+	}
+	d, err := newDetectClient(env, reg)
+	if err != nil {
+		return nil, err
+	}
+	c := &capacity{
+		env: env, detect: d, opts: opts,
+		ledger:   newCapLedger(opts.ExpectedCapacity),
+		errs:     &capErrorTally{byKey: map[string]int64{}},
+		scraper:  newMetricsScraper(env),
+		thinkMin: 300 * time.Millisecond, thinkMax: 700 * time.Millisecond,
+	}
+	for _, name := range []string{"sensitive", "balanced", "strict"} {
+		p, _ := driftlock.ProfileByName(name)
+		c.profiles = append(c.profiles, p.Clamp(env.maxEvents()))
+	}
+	c.sentinel = c.profiles[0]
+	if c.created, err = reg.Define("unique_streams_created", metrics.Counter, metrics.Default); err != nil {
+		return nil, err
+	}
+	// The evictions counter is cumulative since the server started: read it
+	// once before any traffic so the analysis reports this run's share.
+	c.scrape(context.Background())
+	return c, nil
+}
+
+func (c *capacity) SetupVU(vu *runner.VU) { vu.Data = &buffers{} }
+
+// Iteration: first a due probe, if any; then a new stream — every
+// SentinelEvery-th one a sentinel warmed past calibration — then 0.3–0.7 s
+// of thinking (the k6 suite's 0.5 ± 0.2 s).
+func (c *capacity) Iteration(ctx context.Context, vu *runner.VU) {
+	buf := vu.Data.(*buffers)
+	if s, t, ok := c.ledger.nextProbe(); ok {
+		c.probe(ctx, vu, buf, s, t)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	stream := gen.StreamID("cap", c.env.Run, vu.ID, int(vu.Iteration))
+	if kind, ok := c.ledger.sentinelTurn(c.opts.SentinelEvery); ok {
+		c.warmSentinel(ctx, vu, buf, stream, kind)
+	} else {
+		c.create(ctx, vu, buf, stream)
+	}
+	runner.Sleep(ctx, vu.Between(c.thinkMin, c.thinkMax))
+}
+
+// create sends 50–150 mixed events to a new stream with a random profile.
+func (c *capacity) create(ctx context.Context, vu *runner.VU, buf *buffers, stream string) {
+	p := c.profiles[vu.Rand.IntN(len(c.profiles))]
+	n := min(vu.IntBetween(50, 150), c.env.maxEvents())
+	c.ledger.send()
+	out := c.detect.do(ctx, vu, buf, detectCall{
+		Stream: stream, Batch: gen.Batch{Size: n, Mix: gen.Mixed}, Profile: &p,
+		Scenario: "create", Tags: metrics.Tags{{Key: "profile", Value: p.Name}},
+	})
+	confirmed := c.confirmed(out)
+	c.ledger.done(touchOf(out, confirmed), confirmed)
+	c.tally(out)
+	if confirmed {
+		vu.Recorder.Add(c.created, metrics.Tags{{Key: "scenario", Value: "create"}}, 1)
+	}
+}
+
+// warmSentinel creates a stream with enough events (sensitive profile:
+// baseline+window, e.g. 230–250 events) to leave calibration within the
+// request, and queues it for its probe when the server says it is ready.
+func (c *capacity) warmSentinel(ctx context.Context, vu *runner.VU, buf *buffers, stream, kind string) {
+	p := c.sentinel
+	need := p.BaselineSize + p.WindowSize
+	n := vu.IntBetween(need, min(need+capacitySentinelExtra, c.env.maxEvents()))
+	t := c.ledger.send()
+	out := c.detect.do(ctx, vu, buf, detectCall{
+		Stream: stream, Batch: gen.Batch{Size: n, Mix: gen.Mixed}, Profile: &p,
+		Scenario: "sentinel", Warm: true, Tags: metrics.Tags{{Key: "profile", Value: p.Name}},
+	})
+	confirmed := c.confirmed(out)
+	ready := confirmed && out.Result.ReadyKnown && out.Result.Ready
+	if ready {
+		// Queued under the same lock that counts its touch, so no probe can
+		// see the sentinel before its own touch is counted.
+		c.ledger.doneSentinel(&capSentinel{stream: stream, kind: kind}, t)
+	} else {
+		c.ledger.done(touchOf(out, confirmed), confirmed)
+		if confirmed {
+			c.ledger.notReady()
+		}
+	}
+	c.tally(out)
+	if confirmed {
+		vu.Recorder.Add(c.created, metrics.Tags{{Key: "scenario", Value: "sentinel"}}, 1)
+	}
+}
+
+// probe sends a small batch to a sentinel: ready means its detector was
+// kept, calibrating that it was evicted and created anew.
+func (c *capacity) probe(ctx context.Context, vu *runner.VU, buf *buffers, s *capSentinel, t capTicket) {
+	p := c.sentinel
+	out := c.detect.do(ctx, vu, buf, detectCall{
+		Stream: s.stream, Batch: gen.Batch{Size: capacityProbeEvents, Mix: gen.Mixed}, Profile: &p,
+		Scenario: "probe", Warm: true, Tags: metrics.Tags{{Key: "profile", Value: p.Name}, {Key: "probe", Value: s.kind}},
+	})
+	outcome := capFailed
+	confirmed := c.confirmed(out)
+	if confirmed {
+		switch r := out.Result; {
+		case !r.ReadyKnown:
+			outcome = capUnknown
+		case r.Ready:
+			outcome = capKept
+		default:
+			outcome = capEvicted
+		}
+	}
+	if out.Resp.Canceled {
+		// Not sent or cut short by the end of the run: it proves nothing.
+		c.ledger.done(touchOf(out, false), false)
+		c.ledger.cancel(s)
+		return
+	}
+	c.ledger.doneProbe(s, t, outcome, touchOf(out, confirmed))
+	c.tally(out)
+	vu.Check("probe answered", outcome != capFailed, metrics.Tag{Key: "scenario", Value: "probe"})
+}
+
+// capTouch is what a request did to the server's cache, as far as we know.
+type capTouch int
+
+const (
+	capNoTouch      capTouch = iota // rejected before detection (4xx)
+	capTouched                      // answered 200: an entry was created or refreshed
+	capMaybeTouched                 // no answer, a 5xx or a malformed 200: it may have touched an entry
+)
+
+func touchOf(out detectOutcome, confirmed bool) capTouch {
+	switch r := out.Resp; {
+	case confirmed:
+		return capTouched
+	case r.Err != nil || r.Status >= 500 || r.Status == 200:
+		return capMaybeTouched
+	default:
+		return capNoTouch
+	}
+}
+
+// confirmed: the server answered 200 with a valid body that names the
+// stream or its status, i.e. it holds a detector for the stream.
+func (c *capacity) confirmed(out detectOutcome) bool {
+	return out.OK && (out.Result.StreamID != "" || out.Result.Status != "" || out.Result.ReadyKnown)
+}
+
+// tally counts a failed request by status and error code.
+func (c *capacity) tally(out detectOutcome) {
+	if out.Resp.Canceled || out.OK {
+		return
+	}
+	c.errs.add(out.Resp.Status, out.Resp.Err, out.Resp.TimedOut, out.Resp.Body)
+}
+
+// Interval implements IntervalObserver: /metrics is read once per interval.
+func (c *capacity) Interval() time.Duration {
+	if c.env.Interval > 0 {
+		return c.env.Interval
+	}
+	return max(capacityMinScrape, runner.ScaleDuration(capacityScrapeEvery, c.env.TimeScale))
+}
+
+// Observe implements IntervalObserver: it reads the target's detector gauges.
+func (c *capacity) Observe(Interval) { c.scrape(context.Background()) }
+
+func (c *capacity) scrape(ctx context.Context) {
+	if !c.server.wantScrape() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
+	defer cancel()
+	ss, err := c.scraper.Scrape(ctx)
+	c.server.observe(ss, err)
+}
+
+// capServerGauges follows driftlock_detectors_active and
+// driftlock_detector_evictions_total across scrapes.
+type capServerGauges struct {
+	mu         sync.Mutex
+	scrapes    int
+	failures   int
+	lastErr    string
+	activeSeen bool
+	activePeak float64
+	activeLast float64
+	evictSeen  bool
+	evictFirst float64
+	evictLast  float64
+}
+
+// capScrapeGiveUp: after this many failed scrapes and no success, the
+// target is taken to have no /metrics and is not asked again.
+const capScrapeGiveUp = 3
+
+func (g *capServerGauges) wantScrape() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.scrapes > 0 || g.failures < capScrapeGiveUp
+}
+
+func (g *capServerGauges) observe(ss driftlock.Samples, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err != nil {
+		g.failures++
+		g.lastErr = err.Error()
+		return
+	}
+	g.scrapes++
+	if v, ok := ss.Sum("driftlock_detectors_active"); ok {
+		if !g.activeSeen || v > g.activePeak {
+			g.activePeak = v
+		}
+		g.activeSeen, g.activeLast = true, v
+	}
+	if v, ok := ss.Sum("driftlock_detector_evictions_total"); ok {
+		if !g.evictSeen {
+			g.evictFirst = v
+		}
+		g.evictSeen, g.evictLast = true, v
+	}
+}
+
+// capErrorTally counts failed requests by "status code", naming failures that
+// say the server ran out of detectors.
+type capErrorTally struct {
+	mu         sync.Mutex
+	byKey      map[string]int64
+	exhaustion int64
+	example    string
+}
+
+func (e *capErrorTally) add(status int, err error, timedOut bool, body []byte) {
+	key := strconv.Itoa(status)
+	exhausted := false
+	var msg string
+	switch {
+	case err != nil && timedOut:
+		key = "0 timeout"
+	case err != nil:
+		key = "0 no response"
+	default:
+		if eb, ok := driftlock.ParseError(body); ok {
+			if eb.Code != "" {
+				key += " " + eb.Code
+			}
+			msg = strings.TrimSpace(eb.Code + ": " + eb.Message)
+			exhausted = capIsExhaustion(status, eb)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.byKey[key]++
+	if exhausted {
+		e.exhaustion++
+		if e.example == "" {
+			e.example = strconv.Itoa(status) + " " + msg
+		}
+	}
+}
+
+// capExhaustionWords are what an error body says when a server refuses a new
+// stream because it has no room for another detector.
+var capExhaustionWords = []string{"detector", "capacity", "exhaust", "too many streams", "stream limit", "memory", "cache full"}
+
+// capIsExhaustion reports whether a failure (a 5xx, or a 429 that is about
+// streams rather than request rate) says the server ran out of detectors.
+func capIsExhaustion(status int, e driftlock.ErrorBody) bool {
+	if status < 500 && status != 429 {
+		return false
+	}
+	text := strings.ToLower(e.Code + " " + e.Message)
+	for _, w := range capExhaustionWords {
+		if strings.Contains(text, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// capTicket is what the ledger knew when a touching request was sent.
+type capTicket struct {
+	at       int64 // touches counted before the request was sent
+	inflight int   // other touching requests in flight at that moment
+	sends    int64 // touching requests sent before this one
+}
+
+// capSentinel is a warm stream waiting for its probe.
+type capSentinel struct {
+	stream string
+	kind   string
+	at     int64 // touches before its warming request was sent
+	doneAt int64 // touches once its own was counted
+	// maybeAt counts requests that may have touched the cache unseen (no
+	// answer, 5xx) when it was answered; those since widen the upper bound.
+	maybeAt int64
+	// before is F₁: other requests in flight while it was, plus probes of
+	// sentinels that may be older or newer than it on the server.
+	before int64
+	// skip counts probes of sentinels certainly newer than it: they touch an
+	// entry already ahead of it in the LRU, so they are not "newer" touches.
+	skip int64
+}
+
+// newer is D for the sentinel when the touch count is touches.
+func (s *capSentinel) newer(touches int64) int64 { return touches - s.at - 1 - s.skip }
+
+// capProbeRecord is one answered probe, as written to the result file.
+type capProbeRecord struct {
+	Stream string `json:"stream"`
+	Kind   string `json:"kind"`
+	// Newer is the distance D: touches the server confirmed between the
+	// sentinel and the probe; the true number lies in [NewerMin, NewerMax].
+	Newer    int64  `json:"newer"`
+	NewerMin int64  `json:"newer_min"`
+	NewerMax int64  `json:"newer_max"`
+	Outcome  string `json:"outcome"`
+}
+
+// capLedger is the capacity test's shared bookkeeping: touches, sentinels
+// waiting for their probes, and probe outcomes. Everything is under one
+// mutex: a few operations per iteration, far from contended.
+type capLedger struct {
+	mu       sync.Mutex
+	expected int64
+	// retentionAt and evictionAt are the distances at which the two kinds of
+	// sentinel are probed.
+	retentionAt, evictionAt int64
+	touches                 int64
+	maybe                   int64
+	sends                   int64
+	inflight                int
+	created                 int64
+	turns                   int64
+	sentinels               int64
+	notReadyCount           int64
+	queues                  map[string][]*capSentinel
+	probes                  []capProbeRecord // the first capacityProbeLog
+	tally                   map[string]map[string]int64
+	// keptMin is the largest lower bound of a kept probe, evictedMax the
+	// smallest upper bound of an evicted one (−1: none yet).
+	keptMin, evictedMax int64
+	maxProbed           int64
+}
+
+func newCapLedger(expected int) *capLedger {
+	margin := max(1, int64(expected)/10)
+	return &capLedger{
+		expected:    int64(expected),
+		retentionAt: max(1, int64(expected)-margin),
+		evictionAt:  int64(expected) + margin,
+		queues:      map[string][]*capSentinel{},
+		tally:       map[string]map[string]int64{capRetention: {}, capEviction: {}},
+		keptMin:     -1,
+		evictedMax:  -1,
+	}
+}
+
+// send registers a touching request about to be sent.
+func (l *capLedger) send() capTicket {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sendLocked()
+}
+
+func (l *capLedger) sendLocked() capTicket {
+	t := capTicket{at: l.touches, inflight: l.inflight, sends: l.sends}
+	l.inflight++
+	l.sends++
+	return t
+}
+
+// overlapping counts the other requests that were in flight at some moment
+// while the request of capTicket t was: those in flight when it was sent and
+// those sent since. Call it before the request's done.
+func (l *capLedger) overlapping(t capTicket) int64 {
+	return int64(t.inflight) + l.sends - t.sends - 1
+}
+
+// done ends a request registered with send; touch says what it did to the
+// server's cache, created that the server confirmed a new stream.
+func (l *capLedger) done(touch capTouch, created bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.doneLocked(touch, created)
+}
+
+func (l *capLedger) doneLocked(touch capTouch, created bool) {
+	// The touch is counted before the request leaves the in-flight count, so
+	// a reader never sees it in neither.
+	switch touch {
+	case capTouched:
+		l.touches++
+	case capMaybeTouched:
+		l.maybe++
+	}
+	if created {
+		l.created++
+	}
+	l.inflight--
+}
+
+// doneSentinel ends a sentinel's warming request that left it ready and
+// queues the sentinel for its probe; t is its warming request's ticket.
+func (l *capLedger) doneSentinel(s *capSentinel, t capTicket) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s.at, s.before = t.at, l.overlapping(t)
+	l.doneLocked(capTouched, true)
+	s.doneAt, s.maybeAt = l.touches, l.maybe
+	l.queues[s.kind] = append(l.queues[s.kind], s)
+	l.sentinels++
+}
+
+func (l *capLedger) notReady() {
+	l.mu.Lock()
+	l.notReadyCount++
+	l.mu.Unlock()
+}
+
+// sentinelTurn says whether the next new stream is a sentinel (the first
+// and then every Nth), and of which kind: they alternate, eviction first.
+func (l *capLedger) sentinelTurn(every int) (kind string, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.turns
+	l.turns++
+	if n%int64(every) != 0 {
+		return "", false
+	}
+	if (n/int64(every))%2 == 0 {
+		return capEviction, true
+	}
+	return capRetention, true
+}
+
+// nextProbe takes the oldest sentinel whose distance has reached its kind's
+// target (retention first: it is the closer one) and registers the probe as
+// sent. Each sentinel is probed once: a probe refreshes (or re-creates) it.
+func (l *capLedger) nextProbe() (*capSentinel, capTicket, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range [...]struct {
+		kind string
+		at   int64
+	}{{capRetention, l.retentionAt}, {capEviction, l.evictionAt}} {
+		q := l.queues[k.kind]
+		if len(q) == 0 || q[0].newer(l.touches) < k.at {
+			continue
+		}
+		s := q[0]
+		q[0] = nil
+		l.queues[k.kind] = q[1:]
+		return s, l.sendLocked(), true
+	}
+	return nil, capTicket{}, false
+}
+
+// cancel puts back a sentinel whose probe the end of the run cut short.
+func (l *capLedger) cancel(s *capSentinel) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.queues[s.kind] = append([]*capSentinel{s}, l.queues[s.kind]...)
+}
+
+// doneProbe ends a probe registered by nextProbe and records its outcome.
+func (l *capLedger) doneProbe(s *capSentinel, t capTicket, outcome string, touch capTouch) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rec := capProbeRecord{Stream: s.stream, Kind: s.kind, Outcome: outcome, Newer: s.newer(t.at)}
+	rec.NewerMin = max(0, rec.Newer-s.before)
+	rec.NewerMax = rec.Newer + l.overlapping(t) + l.maybe - s.maybeAt
+	l.doneLocked(touch, false)
+	if touch == capTouched {
+		// The probe moved (or re-created) s at the front of the LRU: that is
+		// a newer touch for the sentinels behind it, but not for those ahead.
+		for _, q := range l.queues {
+			for _, w := range q {
+				switch {
+				case s.at >= w.doneAt:
+					w.skip++ // s was sent after w was answered: s is newer
+				case s.doneAt > w.at:
+					w.before++ // they overlapped: either may be older
+				}
+			}
+		}
+	}
+	l.tally[s.kind][outcome]++
+	switch outcome {
+	case capKept:
+		if rec.NewerMin > l.keptMin {
+			l.keptMin = rec.NewerMin
+		}
+	case capEvicted:
+		if l.evictedMax < 0 || rec.NewerMax < l.evictedMax {
+			l.evictedMax = rec.NewerMax
+		}
+	}
+	if outcome == capKept || outcome == capEvicted {
+		l.maxProbed = max(l.maxProbed, rec.Newer)
+	}
+	if len(l.probes) < capacityProbeLog {
+		l.probes = append(l.probes, rec)
+	}
+}
+
+// capProbeStats is analysis.probes of capacity_test_results.json.
+type capProbeStats struct {
+	Kept    int64 `json:"kept"`
+	Evicted int64 `json:"evicted"`
+	// Unknown: 200 without a status; Failed: no 200; Pending: sentinels
+	// never probed because the run ended first.
+	Unknown int64 `json:"unknown"`
+	Failed  int64 `json:"failed"`
+	Pending int64 `json:"pending"`
+	// RetentionAfter and EvictionAfter are the distances (newer streams) at
+	// which the two kinds of sentinel are probed; ByKind counts outcomes by kind.
+	RetentionAfter int64                       `json:"retention_after"`
+	EvictionAfter  int64                       `json:"eviction_after"`
+	ByKind         map[string]map[string]int64 `json:"by_kind"`
+	// Sentinels were warmed to ready; SentinelsNotReady were confirmed but
+	// still calibrating, so never probed.
+	Sentinels         int64            `json:"sentinels"`
+	SentinelsNotReady int64            `json:"sentinels_not_ready"`
+	SentinelEvery     int              `json:"sentinel_every"`
+	Log               []capProbeRecord `json:"log,omitempty"`
+}
+
+// capacityEstimate bounds the cache size from the probes: a kept stream
+// proves more than AtLeast−1 newer entries fit, an evicted one that at most
+// AtMost do. Zero: no bound.
+type capacityEstimate struct {
+	AtLeast int64 `json:"at_least,omitempty"`
+	AtMost  int64 `json:"at_most,omitempty"`
+}
+
+// capacityAnalysis is the `analysis` of capacity_test_results.json.
+type capacityAnalysis struct {
+	StreamsCreated   int64            `json:"streams_created"`
+	ExpectedCapacity int              `json:"expected_capacity"`
+	Probes           capProbeStats    `json:"probes"`
+	Estimate         capacityEstimate `json:"capacity_estimate"`
+	// DetectorsActivePeak and Evictions come from the target's /metrics
+	// (null when it has none): the gauge's highest scraped value, and how
+	// much driftlock_detector_evictions_total grew between the first and the
+	// last scrape (the first is taken before any traffic).
+	DetectorsActivePeak *float64 `json:"detectors_active_peak"`
+	Evictions           *float64 `json:"evictions"`
+	MetricsScrapes      int      `json:"metrics_scrapes"`
+	MetricsError        string   `json:"metrics_error,omitempty"`
+	// ErrorsByStatus counts failed requests by "status code" ("0 timeout",
+	// "0 no response" without a response); DetectorExhaustion those whose
+	// error says the server ran out of detectors.
+	ErrorsByStatus     map[string]int64 `json:"errors_by_status"`
+	DetectorExhaustion int64            `json:"detector_exhaustion"`
+	ExhaustionExample  string           `json:"detector_exhaustion_example,omitempty"`
+	Verdict            string           `json:"verdict"`
+}
+
+// summary freezes the ledger into the analysis' probe part and the verdict.
+func (l *capLedger) summary(every int) (capProbeStats, capacityEstimate, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ps := capProbeStats{
+		RetentionAfter: l.retentionAt, EvictionAfter: l.evictionAt,
+		ByKind:    map[string]map[string]int64{},
+		Sentinels: l.sentinels, SentinelsNotReady: l.notReadyCount, SentinelEvery: every,
+		Log: append([]capProbeRecord(nil), l.probes...),
+	}
+	for kind, byOutcome := range l.tally {
+		ps.ByKind[kind] = map[string]int64{}
+		for o, n := range byOutcome {
+			ps.ByKind[kind][o] = n
+			switch o {
+			case capKept:
+				ps.Kept += n
+			case capEvicted:
+				ps.Evicted += n
+			case capUnknown:
+				ps.Unknown += n
+			case capFailed:
+				ps.Failed += n
+			}
+		}
+	}
+	for _, q := range l.queues {
+		ps.Pending += int64(len(q))
+	}
+	var est capacityEstimate
+	if l.keptMin >= 0 {
+		est.AtLeast = l.keptMin + 1
+	}
+	if l.evictedMax >= 0 {
+		est.AtMost = max(1, l.evictedMax)
+	}
+	verdict := capInconclusive
+	switch {
+	case l.evictedMax >= 0 && l.evictedMax < l.expected:
+		verdict = capBelowExpected
+	case l.evictedMax >= 0:
+		verdict = capAsExpected
+	case l.keptMin >= 0:
+		verdict = capNoEviction
+	}
+	return ps, est, verdict
+}
+
+// Analyse implements Instance.
+func (c *capacity) Analyse(*metrics.Snapshot) Findings {
+	ps, est, verdict := c.ledger.summary(c.opts.SentinelEvery)
+	c.ledger.mu.Lock()
+	created, maxProbed := c.ledger.created, c.ledger.maxProbed
+	c.ledger.mu.Unlock()
+	a := capacityAnalysis{
+		StreamsCreated: created, ExpectedCapacity: c.opts.ExpectedCapacity,
+		Probes: ps, Estimate: est, Verdict: verdict,
+	}
+	g := &c.server
+	g.mu.Lock()
+	a.MetricsScrapes = g.scrapes
+	if g.scrapes == 0 {
+		a.MetricsError = g.lastErr
+	}
+	if g.activeSeen {
+		v := g.activePeak
+		a.DetectorsActivePeak = &v
+	}
+	if g.evictSeen {
+		v := g.evictLast - g.evictFirst
+		a.Evictions = &v
+	}
+	g.mu.Unlock()
+	c.errs.mu.Lock()
+	a.ErrorsByStatus = make(map[string]int64, len(c.errs.byKey))
+	for k, v := range c.errs.byKey {
+		a.ErrorsByStatus[k] = v
+	}
+	a.DetectorExhaustion, a.ExhaustionExample = c.errs.exhaustion, c.errs.example
+	c.errs.mu.Unlock()
+	return capacityFindings(a, maxProbed)
+}
+
+// capacityFindings writes the verdict lines and decides failure: the run
+// fails when a probed stream was evicted although, even counting every
+// request in flight, fewer than ExpectedCapacity newer streams had been
+// touched — the cache holds fewer streams than expected. Evictions beyond
+// the expected capacity are what a bounded cache should do; a cache that
+// evicts nothing is reported, not failed.
+func capacityFindings(a capacityAnalysis, maxProbed int64) Findings {
+	ps, e := a.Probes, a.ExpectedCapacity
+	lines := []string{fmt.Sprintf("created %d streams (server-confirmed); %d sentinels warmed to ready, one in every %d new streams",
+		a.StreamsCreated, ps.Sentinels, ps.SentinelEvery)}
+	probed := ps.Kept + ps.Evicted
+	if probed > 0 {
+		lines = append(lines, fmt.Sprintf("probed %d early stream%s: after ≥%d newer %d kept, %d evicted; after ≥%d newer %d kept, %d evicted",
+			probed, capPlural(probed),
+			ps.RetentionAfter, ps.ByKind[capRetention][capKept], ps.ByKind[capRetention][capEvicted],
+			ps.EvictionAfter, ps.ByKind[capEviction][capKept], ps.ByKind[capEviction][capEvicted]))
+	}
+	server := ""
+	if a.Evictions != nil {
+		server = fmt.Sprintf(" (server evicted %.0f)", *a.Evictions)
+	}
+	f := Findings{Data: a}
+	switch a.Verdict {
+	case capBelowExpected:
+		f.Failed = true
+		f.FailReason = fmt.Sprintf("detector cache holds fewer than the expected %d streams: a stream was evicted after at most %d newer", e, a.Estimate.AtMost)
+		lines = append(lines, fmt.Sprintf("FAIL: a stream was evicted after at most %d newer streams — the cache holds fewer than the expected %d%s", a.Estimate.AtMost, e, server))
+	case capAsExpected:
+		if a.Estimate.AtLeast > 0 {
+			lines = append(lines, fmt.Sprintf("the cache holds between %d and %d streams — evictions only beyond the expected %d%s", a.Estimate.AtLeast, a.Estimate.AtMost, e, server))
+		} else {
+			lines = append(lines, fmt.Sprintf("the cache holds at most %d streams — no stream was evicted before %d newer ones%s", a.Estimate.AtMost, e, server))
+		}
+	case capNoEviction:
+		evicted := ""
+		if a.Evictions != nil {
+			evicted = fmt.Sprintf("; server evicted %.0f", *a.Evictions)
+		}
+		lines = append(lines, fmt.Sprintf("no probed stream was evicted: the cache held ≥ %d streams (probed up to %d newer; expected %d%s)", a.Estimate.AtLeast, maxProbed, e, evicted))
+	default:
+		why := fmt.Sprintf("no probe was due: fewer than %d streams were created after the first sentinel", ps.RetentionAfter)
+		if ps.Unknown > 0 && probed == 0 {
+			why = "the server's answers carry no status (ready/calibrating), so probes cannot tell kept from evicted"
+		} else if ps.Sentinels == 0 && ps.SentinelsNotReady > 0 {
+			why = "no sentinel reached status ready, so there was nothing to probe"
+		}
+		lines = append(lines, "capacity inconclusive: "+why)
+	}
+	switch {
+	case a.DetectorsActivePeak != nil:
+		lines = append(lines, fmt.Sprintf("driftlock_detectors_active peaked at %.0f", *a.DetectorsActivePeak))
+	case a.MetricsError != "":
+		lines = append(lines, "target /metrics not read: "+a.MetricsError)
+	}
+	if len(a.ErrorsByStatus) > 0 {
+		l := "failed requests by status: " + capFormatErrors(a.ErrorsByStatus)
+		if a.DetectorExhaustion > 0 {
+			l += fmt.Sprintf("; %d say the server ran out of detectors (%s)", a.DetectorExhaustion, a.ExhaustionExample)
+		}
+		lines = append(lines, l)
+	}
+	f.Lines = lines
+	return f
+}
+
+func capPlural(n int64) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// capFormatErrors renders "503 service_unavailable ×12, 0 timeout ×1", most
+// frequent first (ties by key), naming bare statuses as formatStatusCounts does.
+func capFormatErrors(counts map[string]int64) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		name := k
+		if m, ok := statusMeaning[k]; ok {
+			name += " " + m
+		}
+		parts[i] = fmt.Sprintf("%s ×%d", name, counts[k])
+	}
+	return strings.Join(parts, ", ")
+}

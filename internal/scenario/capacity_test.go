@@ -1,0 +1,527 @@
+package scenario
+
+import (
+	"container/list"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/driftload/driftload/internal/driftlock"
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/runner"
+)
+
+// touchN counts n sequential new streams on the ledger.
+func touchN(l *capLedger, n int) {
+	for range n {
+		l.send()
+		l.done(capTouched, true)
+	}
+}
+
+func addSentinel(l *capLedger, name, kind string) *capSentinel {
+	s := &capSentinel{stream: name, kind: kind}
+	l.doneSentinel(s, l.send())
+	return s
+}
+
+func TestCapLedgerProbesEachSentinelOnceAtItsDistance(t *testing.T) {
+	l := newCapLedger(100) // retention after 90 newer, eviction after 110
+	if l.retentionAt != 90 || l.evictionAt != 110 {
+		t.Fatalf("targets %d/%d, want 90/110", l.retentionAt, l.evictionAt)
+	}
+	ev := addSentinel(l, "ev", capEviction)
+	ret := addSentinel(l, "ret", capRetention)
+	touchN(l, 89)
+	if _, _, ok := l.nextProbe(); ok {
+		t.Fatal("no sentinel has 90 newer streams yet")
+	}
+	touchN(l, 1) // ret has 90 newer, ev 91
+	s, tk, ok := l.nextProbe()
+	if !ok || s != ret {
+		t.Fatalf("want the retention sentinel, got %v %v", s, ok)
+	}
+	if _, _, ok := l.nextProbe(); ok {
+		t.Fatal("the eviction sentinel is not due before 110")
+	}
+	l.doneProbe(s, tk, capKept, capTouched)
+	// ret is ahead of ev already: its probe is no newer touch for ev.
+	touchN(l, 18) // ev: 91+18 = 109
+	if _, _, ok := l.nextProbe(); ok {
+		t.Fatal("a probe of a younger sentinel must not count for an older one")
+	}
+	touchN(l, 1)
+	s, tk, ok = l.nextProbe()
+	if !ok || s != ev {
+		t.Fatalf("want the eviction sentinel, got %v %v", s, ok)
+	}
+	l.doneProbe(s, tk, capEvicted, capTouched)
+	if _, _, ok := l.nextProbe(); ok {
+		t.Fatal("each sentinel is probed once")
+	}
+	want := []capProbeRecord{
+		{Stream: "ret", Kind: capRetention, Newer: 90, NewerMin: 90, NewerMax: 90, Outcome: capKept},
+		{Stream: "ev", Kind: capEviction, Newer: 110, NewerMin: 110, NewerMax: 110, Outcome: capEvicted},
+	}
+	for i, w := range want {
+		if l.probes[i] != w {
+			t.Errorf("probe %d = %+v, want %+v", i, l.probes[i], w)
+		}
+	}
+	ps, est, verdict := l.summary(5)
+	if ps.Kept != 1 || ps.Evicted != 1 || ps.Pending != 0 || ps.Sentinels != 2 {
+		t.Errorf("stats %+v", ps)
+	}
+	if est != (capacityEstimate{AtLeast: 91, AtMost: 110}) || verdict != capAsExpected {
+		t.Errorf("estimate %+v verdict %s, want 91..110 %s", est, verdict, capAsExpected)
+	}
+}
+
+func TestCapLedgerSkipsProbesOfNewerSentinels(t *testing.T) {
+	l := newCapLedger(10) // retention 9, eviction 11
+	old := addSentinel(l, "old", capEviction)
+	young := addSentinel(l, "young", capRetention)
+	touchN(l, 9)
+	s, tk, _ := l.nextProbe()
+	if s != young {
+		t.Fatalf("want young, got %v", s)
+	}
+	l.doneProbe(s, tk, capKept, capTouched)
+	// young's probe touched an entry already ahead of old: old's distance is
+	// 1 (young) + 9, not 11.
+	if got := old.newer(l.touches); got != 10 {
+		t.Fatalf("old has %d newer, want 10", got)
+	}
+	// A probe of an older sentinel counts for a younger one.
+	l2 := newCapLedger(10)
+	a := addSentinel(l2, "a", capRetention)
+	b := addSentinel(l2, "b", capEviction)
+	touchN(l2, 8)
+	s, tk, _ = l2.nextProbe() // a: b + 8 = 9
+	if s != a {
+		t.Fatalf("want a, got %v", s)
+	}
+	l2.doneProbe(s, tk, capEvicted, capTouched)
+	if got := b.newer(l2.touches); got != 9 {
+		t.Fatalf("b has %d newer, want 9 (8 streams and a's re-creation)", got)
+	}
+	// A failed probe touches nothing.
+	s, tk, ok := l2.nextProbe()
+	if ok {
+		t.Fatalf("b not due yet, got %v", s)
+	}
+	touchN(l2, 2)
+	s, tk, _ = l2.nextProbe()
+	before := l2.touches
+	l2.doneProbe(s, tk, capFailed, capNoTouch)
+	if l2.touches != before || l2.inflight != 0 {
+		t.Fatalf("failed probe: touches %d→%d, in flight %d", before, l2.touches, l2.inflight)
+	}
+}
+
+// With requests in flight, the distance is only known within bounds.
+func TestCapLedgerBoundsCoverRequestsInFlight(t *testing.T) {
+	l := newCapLedger(4) // retention after 3, eviction after 5
+	l.send()             // A: in flight when the sentinel is sent
+	tk := l.send()       // the sentinel
+	l.send()             // B: sent while the sentinel is in flight
+	s := &capSentinel{stream: "s", kind: capRetention}
+	l.doneSentinel(s, tk)
+	if s.before != 2 {
+		t.Fatalf("F₁ = %d, want 2 (A in flight, B sent meanwhile)", s.before)
+	}
+	l.done(capTouched, true) // A answered: counted, though it may have reached the cache first
+	l.done(capTouched, true) // B
+	touchN(l, 1)
+	l.send()
+	l.done(capMaybeTouched, false) // timed out: the server may have created its stream
+	l.send()                       // C: in flight when the probe goes
+	p, ptk, ok := l.nextProbe()
+	if !ok || p != s {
+		t.Fatalf("sentinel due after 3 newer, got %v %v", p, ok)
+	}
+	l.send() // D: sent while the probe is in flight
+	l.doneProbe(p, ptk, capEvicted, capTouched)
+	got := l.probes[0]
+	want := capProbeRecord{Stream: "s", Kind: capRetention, Newer: 3, NewerMin: 1, NewerMax: 6, Outcome: capEvicted}
+	if got != want {
+		t.Fatalf("probe %+v, want %+v", got, want)
+	}
+	// Evicted after at most 6 newer with 4 expected: not provably below.
+	if _, est, verdict := l.summary(1); verdict != capAsExpected || est.AtMost != 6 {
+		t.Fatalf("verdict %s, estimate %+v", verdict, est)
+	}
+}
+
+func TestCapSentinelTurnsAlternateKinds(t *testing.T) {
+	l := newCapLedger(100)
+	var got []string
+	for range 12 {
+		if kind, ok := l.sentinelTurn(3); ok {
+			got = append(got, kind)
+		} else {
+			got = append(got, "-")
+		}
+	}
+	want := "eviction - - retention - - eviction - - retention - -"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("turns %q, want %q", strings.Join(got, " "), want)
+	}
+}
+
+func TestCapVerdict(t *testing.T) {
+	type probe struct {
+		kind     string
+		min, max int64
+		outcome  string
+	}
+	cases := []struct {
+		name    string
+		probes  []probe
+		verdict string
+		failed  bool
+		est     capacityEstimate
+		line    string
+	}{
+		{"no probes", nil, capInconclusive, false, capacityEstimate{}, "no probe was due"},
+		{"unknown only", []probe{{capEviction, 1100, 1100, capUnknown}}, capInconclusive, false, capacityEstimate{}, "no status"},
+		{"all kept", []probe{{capRetention, 900, 905, capKept}, {capEviction, 1100, 1110, capKept}}, capNoEviction, false,
+			capacityEstimate{AtLeast: 1101}, "held ≥ 1101 streams"},
+		{"evicted beyond, kept inside", []probe{{capRetention, 895, 902, capKept}, {capEviction, 1098, 1104, capEvicted}}, capAsExpected, false,
+			capacityEstimate{AtLeast: 896, AtMost: 1104}, "between 896 and 1104"},
+		{"evicted only beyond", []probe{{capEviction, 1100, 1100, capEvicted}}, capAsExpected, false,
+			capacityEstimate{AtMost: 1100}, "at most 1100"},
+		{"evicted below expected", []probe{{capRetention, 890, 905, capEvicted}, {capEviction, 1100, 1100, capEvicted}}, capBelowExpected, true,
+			capacityEstimate{AtMost: 905}, "fewer than the expected 1000"},
+		{"upper bound reaches expected: not a failure", []probe{{capRetention, 890, 1000, capEvicted}}, capAsExpected, false,
+			capacityEstimate{AtMost: 1000}, "at most 1000"},
+		{"failed probes prove nothing", []probe{{capRetention, 10, 10, capFailed}}, capInconclusive, false, capacityEstimate{}, "inconclusive"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			l := newCapLedger(1000)
+			for i, p := range c.probes {
+				// A sentinel probed after min touches, with max−min other
+				// requests in flight when the probe was sent.
+				s := &capSentinel{stream: fmt.Sprint(i), kind: p.kind}
+				l.inflight++
+				l.sends++
+				touch := capTouched
+				if p.outcome == capFailed {
+					touch = capNoTouch
+				}
+				l.doneProbe(s, capTicket{at: p.min + 1, inflight: int(p.max - p.min), sends: l.sends - 1}, p.outcome, touch)
+			}
+			ps, est, verdict := l.summary(50)
+			if verdict != c.verdict || est != c.est {
+				t.Fatalf("verdict %s estimate %+v, want %s %+v", verdict, est, c.verdict, c.est)
+			}
+			f := capacityFindings(capacityAnalysis{StreamsCreated: 5000, ExpectedCapacity: 1000, Probes: ps, Estimate: est, Verdict: verdict}, l.maxProbed)
+			if f.Failed != c.failed || (f.FailReason == "") == c.failed {
+				t.Fatalf("failed %v (%q), want %v", f.Failed, f.FailReason, c.failed)
+			}
+			if text := strings.Join(f.Lines, "\n"); !strings.Contains(text, c.line) {
+				t.Errorf("lines lack %q:\n%s", c.line, text)
+			}
+		})
+	}
+}
+
+func TestCapIsExhaustion(t *testing.T) {
+	cases := []struct {
+		status  int
+		code    string
+		message string
+		want    bool
+	}{
+		{503, "service_unavailable", "detector capacity exhausted", true},
+		{500, "internal", "too many streams", true},
+		{507, "", "out of memory for new stream", true},
+		{429, "stream_limit", "stream limit reached for tenant", true},
+		{429, "rate_limit_exceeded", "rate limit exceeded for this API key", false},
+		{503, "service_unavailable", "server overloaded", false},
+		{400, "invalid_argument", "baseline_size exceeds capacity", false},
+	}
+	for _, c := range cases {
+		got := capIsExhaustion(c.status, driftlock.ErrorBody{Code: c.code, Message: c.message})
+		if got != c.want {
+			t.Errorf("%d %s %q: %v, want %v", c.status, c.code, c.message, got, c.want)
+		}
+	}
+}
+
+func TestCapErrorTally(t *testing.T) {
+	e := &capErrorTally{byKey: map[string]int64{}}
+	e.add(503, nil, false, []byte(`{"error":{"code":"service_unavailable","message":"no free detector"}}`))
+	e.add(503, nil, false, []byte(`{"error":{"code":"service_unavailable","message":"overloaded"}}`))
+	e.add(429, nil, false, []byte(`{"error":{"code":"rate_limit_exceeded","message":"slow down"}}`))
+	e.add(502, nil, false, []byte("bad gateway"))
+	e.add(0, errors.New("dial"), false, nil)
+	e.add(0, context.DeadlineExceeded, true, nil)
+	want := map[string]int64{"503 service_unavailable": 2, "429 rate_limit_exceeded": 1, "502": 1, "0 no response": 1, "0 timeout": 1}
+	if fmt.Sprint(e.byKey) != fmt.Sprint(want) {
+		t.Fatalf("by key %v, want %v", e.byKey, want)
+	}
+	if e.exhaustion != 1 || e.example != "503 service_unavailable: no free detector" {
+		t.Fatalf("exhaustion %d %q", e.exhaustion, e.example)
+	}
+	got := capFormatErrors(e.byKey)
+	if got != "503 service_unavailable ×2, 0 no response ×1, 0 timeout ×1, 429 rate_limit_exceeded ×1, 502 bad gateway ×1" {
+		t.Fatalf("formatted %q", got)
+	}
+}
+
+// fakeScraper returns its answers in turn.
+type fakeScraper struct {
+	answers []fakeAnswer
+	calls   int
+}
+
+type fakeAnswer struct {
+	active, evictions float64
+	err               error
+}
+
+func (f *fakeScraper) Scrape(context.Context) (driftlock.Samples, error) {
+	a := f.answers[min(f.calls, len(f.answers)-1)]
+	f.calls++
+	if a.err != nil {
+		return nil, a.err
+	}
+	return driftlock.ParsePrometheus(strings.NewReader(fmt.Sprintf(
+		"driftlock_detectors_active %g\ndriftlock_detector_evictions_total %g\n", a.active, a.evictions)))
+}
+
+func TestCapObserveReadsDetectorGauges(t *testing.T) {
+	c := &capacity{ledger: newCapLedger(10), errs: &capErrorTally{byKey: map[string]int64{}}}
+	c.scraper = &fakeScraper{answers: []fakeAnswer{{0, 40, nil}, {300, 40, nil}, {0, 0, errors.New("timeout")}, {200, 140, nil}, {180, 165, nil}}}
+	for range 5 {
+		c.Observe(Interval{})
+	}
+	a := c.Analyse(nil).Data.(capacityAnalysis)
+	if a.DetectorsActivePeak == nil || *a.DetectorsActivePeak != 300 {
+		t.Fatalf("peak %v, want 300", a.DetectorsActivePeak)
+	}
+	if a.Evictions == nil || *a.Evictions != 125 {
+		t.Fatalf("evictions %v, want 125 (165 − 40 at the first scrape)", a.Evictions)
+	}
+	if a.MetricsScrapes != 4 {
+		t.Fatalf("scrapes %d, want 4", a.MetricsScrapes)
+	}
+
+	// A target without /metrics is asked three times, then left alone.
+	none := &fakeScraper{answers: []fakeAnswer{{err: errors.New("GET /metrics: status 404")}}}
+	c = &capacity{ledger: newCapLedger(10), errs: &capErrorTally{byKey: map[string]int64{}}, scraper: none}
+	for range 10 {
+		c.Observe(Interval{})
+	}
+	f := c.Analyse(nil)
+	a = f.Data.(capacityAnalysis)
+	if none.calls != capScrapeGiveUp || a.DetectorsActivePeak != nil || a.Evictions != nil || !strings.Contains(a.MetricsError, "404") {
+		t.Fatalf("calls %d, analysis %+v", none.calls, a)
+	}
+	if !strings.Contains(strings.Join(f.Lines, "\n"), "/metrics not read") {
+		t.Errorf("lines should say /metrics was not read: %q", f.Lines)
+	}
+}
+
+// fakeLRU is a detect server with an exact LRU of detectors: a stream is
+// ready once it received baseline+window events.
+type fakeLRU struct {
+	mu        sync.Mutex
+	capacity  int
+	order     *list.List
+	byID      map[string]*list.Element
+	evictions int
+}
+
+type fakeStream struct {
+	id     string
+	events int
+	need   int
+}
+
+func newFakeLRU(capacity int) *httptest.Server {
+	f := &fakeLRU{capacity: capacity, order: list.New(), byID: map[string]*list.Element{}}
+	return httptest.NewServer(f)
+}
+
+func (f *fakeLRU) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch r.URL.Path {
+	case "/metrics":
+		fmt.Fprintf(w, "driftlock_detectors_active %d\ndriftlock_detector_evictions_total %d\n", f.order.Len(), f.evictions)
+		return
+	case "/v1/detect":
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	var req struct {
+		StreamID string            `json:"stream_id"`
+		Events   []json.RawMessage `json:"events"`
+		Override struct {
+			Baseline int `json:"baseline_size"`
+			Window   int `json:"window_size"`
+		} `json:"config_override"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	el, ok := f.byID[req.StreamID]
+	if ok {
+		f.order.MoveToFront(el)
+	} else {
+		for f.order.Len() >= f.capacity {
+			old := f.order.Back()
+			f.order.Remove(old)
+			delete(f.byID, old.Value.(*fakeStream).id)
+			f.evictions++
+		}
+		el = f.order.PushFront(&fakeStream{id: req.StreamID, need: req.Override.Baseline + req.Override.Window})
+		f.byID[req.StreamID] = el
+	}
+	st := el.Value.(*fakeStream)
+	st.events += len(req.Events)
+	status := "calibrating"
+	if st.events >= st.need {
+		status = "ready"
+	}
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"success":true,"stream_id":"uuid-%s","total_events":%d,"anomaly_count":0,"processing_time":"1ms","status":%q}`,
+		req.StreamID, len(req.Events), status)
+}
+
+// runCapacity drives a capacity instance against srv with vus VUs, each
+// running iters iterations back to back, and returns its findings.
+func runCapacity(t *testing.T, srv *httptest.Server, opts CapacityOptions, vus, iters int) (Findings, *metrics.Snapshot) {
+	t.Helper()
+	reg := metrics.NewRegistry()
+	b := runner.DefineBuiltins(reg)
+	env := Env{BaseURL: srv.URL, APIKey: "dlk_test", Run: "t", Endpoint: "detect", Start: time.Unix(0, 0), TimeScale: 1, Options: &opts}
+	inst, err := newCapacity(env, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := inst.(*capacity)
+	c.thinkMin, c.thinkMax = 0, 0
+	client := runner.NewClient(runner.ClientOptions{MaxVUs: vus, Timeout: 10 * time.Second})
+	defer client.Close()
+	var wg sync.WaitGroup
+	for id := 1; id <= vus; id++ {
+		vu := runner.NewVU(id, 1, client, reg, b)
+		c.SetupVU(vu)
+		wg.Go(func() {
+			for range iters {
+				c.Iteration(t.Context(), vu)
+				vu.Iteration++
+			}
+			vu.Recorder.Flush()
+		})
+	}
+	wg.Wait()
+	c.Observe(Interval{})
+	return c.Analyse(nil), reg.Snapshot()
+}
+
+// capIters is how many iterations (new streams) an LRU run makes in all.
+const capIters = 240
+
+func TestCapacityAgainstAnLRU(t *testing.T) {
+	cases := []struct {
+		name     string
+		cache    int
+		vus      int
+		verdict  string
+		failed   bool
+		evicted  bool // eviction probes come back calibrating
+		retained bool // retention probes come back ready
+	}{
+		{"cache larger than expected", 1000, 1, capNoEviction, false, false, true},
+		{"cache as expected", 100, 1, capAsExpected, false, true, true},
+		{"cache smaller than expected", 60, 1, capBelowExpected, true, true, false},
+		{"cache as expected, concurrent", 100, 4, capAsExpected, false, true, true},
+		{"cache smaller than expected, concurrent", 50, 4, capBelowExpected, true, true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newFakeLRU(c.cache)
+			defer srv.Close()
+			// Expected 100: sentinels every 5th stream, retention probes
+			// after 90 newer, eviction probes after 110.
+			f, snap := runCapacity(t, srv, CapacityOptions{ExpectedCapacity: 100}, c.vus, capIters/c.vus)
+			a := f.Data.(capacityAnalysis)
+			text := strings.Join(f.Lines, "\n")
+			if a.Verdict != c.verdict || f.Failed != c.failed {
+				t.Fatalf("verdict %s failed %v, want %s %v\n%s", a.Verdict, f.Failed, c.verdict, c.failed, text)
+			}
+			byKind := a.Probes.ByKind
+			if got := byKind[capEviction][capEvicted] > 0; got != c.evicted || byKind[capEviction][capKept] > 0 == c.evicted {
+				t.Errorf("eviction probes %v, want evicted=%v\n%s", byKind[capEviction], c.evicted, text)
+			}
+			if got := byKind[capRetention][capKept] > 0; got != c.retained || byKind[capRetention][capEvicted] > 0 == c.retained {
+				t.Errorf("retention probes %v, want kept=%v\n%s", byKind[capRetention], c.retained, text)
+			}
+			if a.Probes.Failed != 0 || a.Probes.Unknown != 0 || len(a.ErrorsByStatus) != 0 {
+				t.Errorf("probes failed %d unknown %d, errors %v", a.Probes.Failed, a.Probes.Unknown, a.ErrorsByStatus)
+			}
+			// Every iteration creates one stream; probes are not streams.
+			if a.StreamsCreated != capIters {
+				t.Errorf("streams created %d, want %d", a.StreamsCreated, capIters)
+			}
+			if s, ok := snap.Sink("unique_streams_created", nil); !ok || s.Sum != capIters {
+				t.Errorf("unique_streams_created %v, want %d", s, capIters)
+			}
+			if s, ok := snap.Sink("http_reqs", metrics.Tags{{Key: "scenario", Value: "probe"}}); !ok || int64(s.Sum) != a.Probes.Kept+a.Probes.Evicted {
+				t.Errorf("probe requests %v, want %d", s, a.Probes.Kept+a.Probes.Evicted)
+			}
+			if a.DetectorsActivePeak == nil || *a.DetectorsActivePeak > float64(c.cache) {
+				t.Errorf("detectors active peak %v, cache %d", a.DetectorsActivePeak, c.cache)
+			}
+			if wantEv := c.cache < capIters; a.Evictions == nil || (*a.Evictions > 0) != wantEv {
+				t.Errorf("evictions %v, want some: %v", a.Evictions, wantEv)
+			}
+			// Sequential runs know every distance exactly.
+			if c.vus == 1 {
+				for _, p := range a.Probes.Log {
+					if p.NewerMin != p.Newer || p.NewerMax != p.Newer {
+						t.Fatalf("sequential probe with slack: %+v", p)
+					}
+					if kept := p.Outcome == capKept; kept != (p.Newer < int64(c.cache)) {
+						t.Fatalf("LRU of %d: probe %+v", c.cache, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestCapacityRejectsBadOptions(t *testing.T) {
+	cases := []struct {
+		name string
+		env  Env
+		want string
+	}{
+		{"demo route", Env{Endpoint: "demo", APIKey: "k"}, "--endpoint detect"},
+		{"negative capacity", Env{APIKey: "k", Options: &CapacityOptions{ExpectedCapacity: -1}}, "--expected-capacity"},
+		{"zero capacity", Env{APIKey: "k", Options: &CapacityOptions{}}, "--expected-capacity"},
+		{"negative sentinel spacing", Env{APIKey: "k", Options: &CapacityOptions{ExpectedCapacity: 10, SentinelEvery: -2}}, "--sentinel-every"},
+		{"no key", Env{}, "api-key"},
+	}
+	for _, c := range cases {
+		_, err := newCapacity(c.env, metrics.NewRegistry())
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", c.name, err, c.want)
+		}
+	}
+}

@@ -20,6 +20,6 @@ failed, 104 invalid configuration, 105 interrupted, 108 target not reachable.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: 104, err: err}
 	})
-	root.AddCommand(newSmokeCmd(), newLoadCmd(), newStressCmd(), newCapacityCmd(), newValidateCmd(), newVersionCmd(), newServeCmd(), newRateLimitCmd(), newHTTPCmd())
+	root.AddCommand(newSmokeCmd(), newLoadCmd(), newStressCmd(), newSoakCmd(), newCapacityCmd(), newValidateCmd(), newVersionCmd(), newServeCmd(), newRateLimitCmd(), newHTTPCmd())
 	return root
 }

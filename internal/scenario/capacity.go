@@ -184,7 +184,7 @@ func (c *capacity) Iteration(ctx context.Context, vu *runner.VU) {
 	} else {
 		c.create(ctx, vu, buf, stream)
 	}
-	runner.Sleep(ctx, vu.Between(c.thinkMin, c.thinkMax))
+	vu.Think(ctx, vu.Between(c.thinkMin, c.thinkMax))
 }
 
 // create sends 50–150 mixed events to a new stream with a random profile.

@@ -398,6 +398,13 @@ func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env) map[stri
 	c["run_id"] = string(env.Run)
 	c["thresholds"] = cfg.ThresholdsSource
 	c["out"] = cfg.Out
+	switch o := cfg.Options.(type) {
+	case nil:
+	case interface{ ConfigEcho() map[string]any }:
+		c["options"] = o.ConfigEcho() // options holding secrets redact themselves
+	default:
+		c["options"] = o
+	}
 	return c
 }
 

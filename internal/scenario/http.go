@@ -7,6 +7,7 @@ import (
 	"net/http"
 	neturl "net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -239,3 +240,14 @@ func expectedStatus(status int, expect []int) bool {
 }
 
 func (h *httpTest) Analyse(*metrics.Snapshot) Findings { return Findings{} }
+
+// ConfigEcho is what the result file echoes of the options: header values
+// are redacted (they often carry credentials) and the body is summarised.
+func (o *HTTPOptions) ConfigEcho() map[string]any {
+	names := make([]string, 0, len(o.Header))
+	for k := range o.Header {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return map[string]any{"method": o.Method, "url": o.URL, "headers": names, "body_bytes": len(o.Body), "expect": o.Expect, "think": o.Think.String()}
+}

@@ -115,6 +115,13 @@ func (r *Registry) seriesFor(m *Metric, tags Tags) *Series {
 	return s
 }
 
+// Series returns the series of m with tags, creating it on first use. Unlike
+// Recorder.Series it keeps no per-recorder cache: for callers that keep the
+// series themselves and record with Recorder.AddTo or AddBatch.
+func (r *Registry) Series(m *Metric, tags Tags) *Series {
+	return r.seriesFor(m, tags)
+}
+
 func (r *Registry) nextGaugeSeq() uint64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -126,7 +133,7 @@ func (r *Registry) nextGaugeSeq() uint64 {
 // Recorders must not be shared between goroutines that record concurrently
 // unless the caller accepts the recorder's mutex as the point of contention.
 func (r *Registry) NewRecorder() *Recorder {
-	rec := &Recorder{reg: r, cache: make(map[uint64][]cacheEntry), buf: make([]sample, 0, recorderBatch)}
+	rec := &Recorder{reg: r, cache: make(map[uint64][]cacheEntry)}
 	r.mu.Lock()
 	r.recorders = append(r.recorders, rec)
 	r.mu.Unlock()

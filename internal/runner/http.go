@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +28,9 @@ type ClientOptions struct {
 	MaxVUs int
 	// UserAgent is sent with every request.
 	UserAgent string
+	// NoFastPath sends every request through net/http's Transport instead
+	// of driftload's own HTTP/1.1 client for plain http:// URLs (h1.go).
+	NoFastPath bool
 }
 
 // Client is the HTTP client shared by all VUs of a run. It counts the bytes
@@ -37,6 +42,12 @@ type Client struct {
 	userAgent string
 	sent      atomic.Int64
 	received  atomic.Int64
+
+	// The fast path (h1.go): on unless disabled or a proxy is configured.
+	fast    bool
+	dialer  *net.Dialer
+	connsMu sync.Mutex
+	conns   map[*h1Conn]struct{}
 }
 
 // NewClient returns a keep-alive client whose idle pool holds a connection
@@ -51,8 +62,9 @@ func NewClient(opts ClientOptions) *Client {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "driftload"
 	}
-	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, dialer: dialer}
+	c.fast = !opts.NoFastPath && os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
 	c.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -79,8 +91,11 @@ func NewClient(opts ClientOptions) *Client {
 	return c
 }
 
-// Close drops idle connections.
-func (c *Client) Close() { c.transport.CloseIdleConnections() }
+// Close drops idle connections; busy ones close when their request ends.
+func (c *Client) Close() {
+	c.transport.CloseIdleConnections()
+	c.closeConns()
+}
 
 // BytesSent returns the bytes written to every connection so far.
 func (c *Client) BytesSent() int64 { return c.sent.Load() }
@@ -157,8 +172,12 @@ type tracer struct {
 	trace                                                                                   *httptrace.ClientTrace
 }
 
-func newTracer() *tracer {
-	t := &tracer{}
+// clientTrace returns the hooks that fill t, made on first use: the fast
+// path needs them only to dial.
+func (t *tracer) clientTrace() *httptrace.ClientTrace {
+	if t.trace != nil {
+		return t.trace
+	}
 	t.trace = &httptrace.ClientTrace{
 		GetConn:              func(string) { t.getConn = time.Now() },
 		ConnectStart:         func(string, string) { t.connectStart = time.Now() },
@@ -169,7 +188,7 @@ func newTracer() *tracer {
 		WroteRequest:         func(httptrace.WroteRequestInfo) { t.wroteRequest = time.Now() },
 		GotFirstResponseByte: func() { t.firstByte = time.Now() },
 	}
-	return t
+	return t.trace
 }
 
 func (t *tracer) reset() {
@@ -262,39 +281,27 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	if timeout <= 0 {
 		timeout = c.timeout
 	}
-	reqCtx, cancel := context.WithTimeout(abort, timeout)
-	defer cancel()
 	vu.tracer.reset()
-	reqCtx = httptrace.WithClientTrace(reqCtx, vu.tracer.trace)
-
-	var body io.Reader
-	if req.Body != nil {
-		vu.bodyReader.Reset(req.Body)
-		body = &vu.bodyReader
-	}
-	hreq, err := http.NewRequestWithContext(reqCtx, req.Method, req.URL, body)
-	if err != nil {
-		resp.Err = err
-		return resp
-	}
-	for k, v := range req.Header {
-		hreq.Header[k] = v
-	}
-	if req.Body != nil {
-		hreq.ContentLength = int64(len(req.Body))
-		hreq.GetBody = nil
-	}
-	hreq.Header.Set("User-Agent", c.userAgent)
-
-	start := time.Now()
-	hresp, err := c.hc.Do(hreq)
-	if err == nil {
-		vu.bodyBuf.Reset()
-		_, err = vu.bodyBuf.ReadFrom(hresp.Body)
-		hresp.Body.Close()
-		resp.Status = hresp.StatusCode
-		resp.Header = hresp.Header
-		resp.Body = vu.bodyBuf.Bytes()
+	var start time.Time
+	var err error
+	if u, ok := c.fastPath(req); ok {
+		start = time.Now()
+		vu.tracer.getConn = start
+		ex := vu.doH1(abort, req, u, start.Add(timeout))
+		if ex.headErr != nil {
+			err = urlError(req.Method, req.URL, deadlineErr(ex.headErr))
+		} else {
+			resp.Status, resp.Header, resp.Body = ex.status, ex.header, ex.body
+			if ex.bodyErr != nil {
+				err = deadlineErr(ex.bodyErr)
+			}
+		}
+	} else {
+		var sent bool
+		if start, sent, err = vu.doStd(abort, req, timeout); !sent {
+			resp.Err = err
+			return resp
+		}
 	}
 	end := time.Now()
 	if err != nil {
@@ -312,42 +319,52 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	return resp
 }
 
+// doStd sends req through net/http, with httptrace timing.
+// sent is false when the request could not even be built: nothing is recorded then.
+func (vu *VU) doStd(abort context.Context, req *Request, timeout time.Duration) (start time.Time, sent bool, err error) {
+	c := vu.client
+	resp := &vu.resp
+	reqCtx, cancel := context.WithTimeout(abort, timeout)
+	defer cancel()
+	reqCtx = httptrace.WithClientTrace(reqCtx, vu.tracer.clientTrace())
+
+	var body io.Reader
+	if req.Body != nil {
+		vu.bodyReader.Reset(req.Body)
+		body = &vu.bodyReader
+	}
+	hreq, err := http.NewRequestWithContext(reqCtx, req.Method, req.URL, body)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	for k, v := range req.Header {
+		hreq.Header[k] = v
+	}
+	if req.Body != nil {
+		hreq.ContentLength = int64(len(req.Body))
+		hreq.GetBody = nil
+	}
+	hreq.Header.Set("User-Agent", c.userAgent)
+
+	start = time.Now()
+	hresp, err := c.hc.Do(hreq)
+	if err == nil {
+		vu.bodyBuf.Reset()
+		_, err = vu.bodyBuf.ReadFrom(hresp.Body)
+		hresp.Body.Close()
+		resp.Status = hresp.StatusCode
+		resp.Header = hresp.Header
+		resp.Body = vu.bodyBuf.Bytes()
+	}
+	return start, true, err
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func (vu *VU) recordHTTP(req *Request, resp *Response) {
-	b := vu.builtins
-	status := "0"
-	if resp.Err == nil {
-		status = statusTag(resp.Status)
-	}
-	tags := append(vu.tagBuf[:0],
-		metrics.Tag{Key: "endpoint", Value: req.Endpoint},
-		metrics.Tag{Key: "method", Value: req.Method},
-		metrics.Tag{Key: "scenario", Value: req.Scenario},
-		metrics.Tag{Key: "status", Value: status},
-	)
-	tags = append(tags, req.Tags...)
-	vu.tagBuf = tags
-	rec := vu.Recorder
-	t := resp.Timings
-	rec.Add(b.HTTPReqs, tags, 1)
-	rec.Add(b.HTTPReqDuration, tags, ms(t.Duration))
-	rec.Add(b.HTTPReqBlocked, tags, ms(t.Blocked))
-	rec.Add(b.HTTPReqConnecting, tags, ms(t.Connecting))
-	rec.Add(b.HTTPReqTLS, tags, ms(t.TLSHandshaking))
-	rec.Add(b.HTTPReqSending, tags, ms(t.Sending))
-	rec.Add(b.HTTPReqWaiting, tags, ms(t.Waiting))
-	rec.Add(b.HTTPReqReceiving, tags, ms(t.Receiving))
-	rec.AddBool(b.HTTPReqFailed, tags, resp.Err != nil || !expected(resp.Status, req.Expect))
-	if vu.openModel {
-		rec.Add(b.HTTPReqLatency, tags, ms(resp.Latency))
-	}
-}
 
 // bodyReader is a rewindable reader over a request body, reused per VU.
 type bodyReader = bytes.Reader

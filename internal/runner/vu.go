@@ -30,12 +30,16 @@ type VU struct {
 	// abort cancels in-flight requests (interrupt, abort); nil: never.
 	abort      context.Context
 	client     *Client
+	reg        *metrics.Registry
 	builtins   *Builtins
 	tracer     *tracer
 	resp       Response
 	bodyBuf    bytes.Buffer
 	bodyReader bodyReader
 	tagBuf     metrics.Tags
+	checkBuf   metrics.Tags
+	httpCache  httpSeriesCache
+	h1         h1VU
 }
 
 // NewVU returns a VU with its own RNG seeded from (seed, id).
@@ -45,15 +49,18 @@ func NewVU(id int, seed uint64, client *Client, reg *metrics.Registry, b *Builti
 		Rand:     rand.New(rand.NewPCG(seed, uint64(id))),
 		Recorder: reg.NewRecorder(),
 		client:   client,
+		reg:      reg,
 		builtins: b,
-		tracer:   newTracer(),
+		tracer:   &tracer{},
 	}
 }
 
 // Check records one check (k6's `checks` Rate, tagged with the check's
 // name and any extra tags) and returns ok.
 func (vu *VU) Check(name string, ok bool, tags ...metrics.Tag) bool {
-	t := append(metrics.Tags{{Key: "check", Value: name}}, tags...)
+	t := append(vu.checkBuf[:0], metrics.Tag{Key: "check", Value: name})
+	t = append(t, tags...)
+	vu.checkBuf = t
 	vu.Recorder.AddBool(vu.builtins.Checks, t, ok)
 	return ok
 }

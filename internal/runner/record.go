@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"hash/maphash"
+
+	"github.com/driftload/driftload/internal/metrics"
+)
+
+// httpSeries are the series one request's built-in samples go to, resolved
+// once per VU and distinct (endpoint, method, scenario, status, extra tags):
+// recording a request then hashes nothing and takes the recorder's lock once.
+type httpSeries struct {
+	endpoint, method, scenario string
+	status                     int // 0: transport error
+	tags                       metrics.Tags
+	hash                       uint64
+
+	// series in the order recordHTTP fills its values.
+	series [9]*metrics.Series
+	// latency is resolved on first use: open-model runs only, so closed-model
+	// runs create no empty http_req_latency series.
+	latency *metrics.Series
+}
+
+// httpSeriesCache is a VU's httpSeries by key hash, with the last hit first.
+type httpSeriesCache struct {
+	last   *httpSeries
+	byHash map[uint64][]*httpSeries
+}
+
+var seriesSeed = maphash.MakeSeed()
+
+func httpKeyHash(req *Request, status int) uint64 {
+	var h maphash.Hash
+	h.SetSeed(seriesSeed)
+	_, _ = h.WriteString(req.Endpoint)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(req.Method)
+	_ = h.WriteByte(0)
+	_, _ = h.WriteString(req.Scenario)
+	_ = h.WriteByte(byte(status))
+	_ = h.WriteByte(byte(status >> 8))
+	for _, t := range req.Tags {
+		_, _ = h.WriteString(t.Key)
+		_ = h.WriteByte(0)
+		_, _ = h.WriteString(t.Value)
+		_ = h.WriteByte(1)
+	}
+	return h.Sum64()
+}
+
+func (e *httpSeries) matches(req *Request, status int) bool {
+	if e.status != status || e.endpoint != req.Endpoint || e.method != req.Method ||
+		e.scenario != req.Scenario || len(e.tags) != len(req.Tags) {
+		return false
+	}
+	for i := range e.tags {
+		if e.tags[i] != req.Tags[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// lookup returns the series of req with status, resolving them on first use.
+func (vu *VU) httpSeriesFor(req *Request, status int) *httpSeries {
+	c := &vu.httpCache
+	if e := c.last; e != nil && e.matches(req, status) {
+		return e
+	}
+	h := httpKeyHash(req, status)
+	for _, e := range c.byHash[h] {
+		if e.matches(req, status) {
+			c.last = e
+			return e
+		}
+	}
+	e := &httpSeries{
+		endpoint: req.Endpoint, method: req.Method, scenario: req.Scenario, status: status,
+		tags: append(metrics.Tags(nil), req.Tags...), hash: h,
+	}
+	tags := vu.httpTags(req, status)
+	b := vu.builtins
+	for i, m := range [9]*metrics.Metric{
+		b.HTTPReqs, b.HTTPReqDuration, b.HTTPReqBlocked, b.HTTPReqConnecting, b.HTTPReqTLS,
+		b.HTTPReqSending, b.HTTPReqWaiting, b.HTTPReqReceiving, b.HTTPReqFailed,
+	} {
+		e.series[i] = vu.reg.Series(m, tags)
+	}
+	if c.byHash == nil {
+		c.byHash = make(map[uint64][]*httpSeries)
+	}
+	c.byHash[h] = append(c.byHash[h], e)
+	c.last = e
+	return e
+}
+
+// httpTags are the tags of every built-in sample of req: endpoint, method,
+// scenario, status, then the request's own tags.
+func (vu *VU) httpTags(req *Request, status int) metrics.Tags {
+	st := "0"
+	if status != 0 {
+		st = statusTag(status)
+	}
+	tags := append(vu.tagBuf[:0],
+		metrics.Tag{Key: "endpoint", Value: req.Endpoint},
+		metrics.Tag{Key: "method", Value: req.Method},
+		metrics.Tag{Key: "scenario", Value: req.Scenario},
+		metrics.Tag{Key: "status", Value: st},
+	)
+	tags = append(tags, req.Tags...)
+	vu.tagBuf = tags
+	return tags
+}
+
+func (vu *VU) recordHTTP(req *Request, resp *Response) {
+	status := 0
+	if resp.Err == nil {
+		status = resp.Status
+	}
+	e := vu.httpSeriesFor(req, status)
+	t := resp.Timings
+	failed := 0.0
+	if resp.Err != nil || !expected(resp.Status, req.Expect) {
+		failed = 1
+	}
+	vs := [10]float64{
+		1, ms(t.Duration), ms(t.Blocked), ms(t.Connecting), ms(t.TLSHandshaking),
+		ms(t.Sending), ms(t.Waiting), ms(t.Receiving), failed,
+	}
+	ss := [10]*metrics.Series{}
+	copy(ss[:], e.series[:])
+	n := len(e.series)
+	if vu.openModel {
+		if e.latency == nil {
+			e.latency = vu.reg.Series(vu.builtins.HTTPReqLatency, vu.httpTags(req, status))
+		}
+		ss[n], vs[n] = e.latency, ms(resp.Latency)
+		n++
+	}
+	vu.Recorder.AddBatch(ss[:n], vs[:n])
+}

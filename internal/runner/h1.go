@@ -177,7 +177,8 @@ func parseH1URL(raw string) (h1URL, bool) {
 	return h1URL{authority: authority, uri: target}, true
 }
 
-var uriByte = func() (t [256]bool) {
+// byteSet is the set of ASCII letters, digits and the bytes of extra.
+func byteSet(extra string) (t [256]bool) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = true
 	}
@@ -187,11 +188,13 @@ var uriByte = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range "-._~!$&'()*+,;=:@/?" {
+	for _, c := range extra {
 		t[c] = true
 	}
 	return t
-}()
+}
+
+var uriByte = byteSet("-._~!$&'()*+,;=:@/?")
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
@@ -293,21 +296,7 @@ func validToken(s string) bool {
 	return true
 }
 
-var tokenByte = func() (t [256]bool) {
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-	}
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = true
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	for _, c := range "!#$%&'*+-.^_`|~" {
-		t[c] = true
-	}
-	return t
-}()
+var tokenByte = byteSet("!#$%&'*+-.^_`|~")
 
 // fastMethod accepts upper-case token methods other than CONNECT.
 func fastMethod(m string) bool {

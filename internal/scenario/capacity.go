@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -860,25 +859,5 @@ func capPlural(n int64) string {
 }
 
 // capFormatErrors renders "503 service_unavailable ×12, 0 timeout ×1", most
-// frequent first (ties by key), naming bare statuses as formatStatusCounts does.
-func capFormatErrors(counts map[string]int64) string {
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if counts[keys[i]] != counts[keys[j]] {
-			return counts[keys[i]] > counts[keys[j]]
-		}
-		return keys[i] < keys[j]
-	})
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		name := k
-		if m, ok := statusMeaning[k]; ok {
-			name += " " + m
-		}
-		parts[i] = fmt.Sprintf("%s ×%d", name, counts[k])
-	}
-	return strings.Join(parts, ", ")
-}
+// frequent first.
+func capFormatErrors(counts map[string]int64) string { return formatStatusCounts(counts) }

@@ -36,19 +36,27 @@ var statusMeaning = map[string]string{
 	"504": "gateway timeout",
 }
 
-// formatStatusCounts renders "503 overloaded ×120, 0 no response ×3", most frequent first.
+// formatStatusCounts renders "503 overloaded ×120, 0 no response ×3", most
+// frequent first, then by status; bare statuses are named.
 func formatStatusCounts(counts map[string]int64) string {
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)
 	}
+	// Keys are a status ("503") or a status and a code ("503 overloaded").
+	status := func(k string) int {
+		head, _, _ := strings.Cut(k, " ")
+		n, _ := strconv.Atoi(head)
+		return n
+	}
 	sort.Slice(keys, func(i, j int) bool {
 		if counts[keys[i]] != counts[keys[j]] {
 			return counts[keys[i]] > counts[keys[j]]
 		}
-		a, _ := strconv.Atoi(keys[i])
-		b, _ := strconv.Atoi(keys[j])
-		return a < b
+		if a, b := status(keys[i]), status(keys[j]); a != b {
+			return a < b
+		}
+		return keys[i] < keys[j]
 	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {

@@ -105,6 +105,9 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	if f.timeScale <= 0 {
 		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--time-scale must be positive, got %g", f.timeScale)}
 	}
+	if err := f.checkValues(cmd); err != nil {
+		return &exitError{code: exitcode.InvalidConfig, err: err}
+	}
 	if f.interval < 0 {
 		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--interval must be positive, got %s", f.interval)}
 	}
@@ -175,6 +178,29 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	code := harness.Run(ctx, cfg)
 	if code != exitcode.OK {
 		return &exitError{code: code, silent: true}
+	}
+	return nil
+}
+
+// checkValues rejects values no test can run with. Zero means "the test's
+// default" only while a flag is unset; given explicitly, it is an error.
+func (f *commonFlags) checkValues(cmd *cobra.Command) error {
+	changed := cmd.Flags().Changed
+	switch {
+	case changed("vus") && f.vus < 1:
+		return fmt.Errorf("--vus must be at least 1, got %d", f.vus)
+	case changed("duration") && f.duration <= 0:
+		return fmt.Errorf("--duration must be positive, got %s", f.duration)
+	case f.timeout <= 0:
+		return fmt.Errorf("--timeout must be positive, got %s", f.timeout)
+	case f.demoRate <= 0:
+		return fmt.Errorf("--demo-rate must be positive, got %g", f.demoRate)
+	case f.maxEvents < 0:
+		return fmt.Errorf("--max-events must not be negative, got %d", f.maxEvents)
+	case changed("rate") && f.rate < 1:
+		return fmt.Errorf("--rate must be at least 1, got %d", f.rate)
+	case changed("max-vus") && f.maxVUs < 1:
+		return fmt.Errorf("--max-vus must be at least 1, got %d", f.maxVUs)
 	}
 	return nil
 }

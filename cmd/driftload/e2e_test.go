@@ -164,6 +164,12 @@ func TestBadFlagsExit104WithOneLine(t *testing.T) {
 		{"smoke", "--base-url", "ftp://x"},
 		{"smoke", "--no-such-flag"},
 		{"smoke", "--time-scale", "-1"},
+		{"smoke", "--vus", "0"},
+		{"smoke", "--timeout", "-1s"},
+		{"smoke", "--rate", "5", "--stages", "10s:2"},
+		// Configuration errors come before the pre-flight: nothing listens here.
+		{"ratelimit", "--limit", "0", "--base-url", "http://127.0.0.1:1"},
+		{"capacity", "--expected-capacity", "-1", "--base-url", "http://127.0.0.1:1"},
 	} {
 		res := runBinary(t, dir, 30*time.Second, args...)
 		if res.code != 104 {

@@ -111,6 +111,23 @@ func Run(ctx context.Context, cfg Config) int {
 		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,
 	})
 	defer client.Close()
+	var stages []runner.Stage
+	if r, ok := exec.(runner.RampingVUs); ok {
+		stages = r.Stages
+	}
+	reg := metrics.NewRegistry()
+	builtins := runner.DefineBuiltins(reg)
+	env := scenario.Env{
+		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
+		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Start: time.Now().UTC().Truncate(time.Second),
+		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
+		Stages: stages, Interval: cfg.Interval, Options: cfg.Options,
+	}
+	inst, err := cfg.Test.New(env, reg)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+
 	pfTimeout := cfg.PreflightTimeout
 	if pfTimeout <= 0 {
 		pfTimeout = 3 * time.Second
@@ -127,21 +144,8 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.PreflightFailed, "target not ready: %v", err)
 	}
 
-	var stages []runner.Stage
-	if r, ok := exec.(runner.RampingVUs); ok {
-		stages = r.Stages
-	}
-	reg := metrics.NewRegistry()
-	builtins := runner.DefineBuiltins(reg)
-	env := scenario.Env{
-		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
-		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Start: time.Now().UTC().Truncate(time.Second),
-		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
-		Stages: stages, Interval: cfg.Interval, Options: cfg.Options,
-	}
-	inst, err := cfg.Test.New(env, reg)
-	if err != nil {
-		return fail(exitcode.InvalidConfig, "%v", err)
+	if st, ok := inst.(scenario.Starter); ok {
+		st.Start(ctx)
 	}
 
 	if !cfg.Quiet {

@@ -158,11 +158,13 @@ func newCapacity(env Env, reg *metrics.Registry) (Instance, error) {
 	if c.created, err = reg.Define("unique_streams_created", metrics.Counter, metrics.Default); err != nil {
 		return nil, err
 	}
-	// The evictions counter is cumulative since the server started: read it
-	// once before any traffic so the analysis reports this run's share.
-	c.scrape(context.Background())
 	return c, nil
 }
+
+// Start implements Starter. The evictions counter is cumulative since the
+// server started: read it once before any traffic so the analysis reports
+// this run's share.
+func (c *capacity) Start(ctx context.Context) { c.scrape(ctx) }
 
 func (c *capacity) SetupVU(vu *runner.VU) { vu.Data = &buffers{} }
 

@@ -414,6 +414,7 @@ func runCapacity(t *testing.T, srv *httptest.Server, opts CapacityOptions, vus, 
 	}
 	c := inst.(*capacity)
 	c.thinkMin, c.thinkMax = 0, 0
+	c.Start(t.Context()) // the harness calls it after the pre-flight
 	client := runner.NewClient(runner.ClientOptions{MaxVUs: vus, Timeout: 10 * time.Second})
 	defer client.Close()
 	var wg sync.WaitGroup

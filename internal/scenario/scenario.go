@@ -70,6 +70,14 @@ type Instance interface {
 	Analyse(snap *metrics.Snapshot) Findings
 }
 
+// Starter is implemented by instances that need the target before the
+// first iteration (after the pre-flight passed): e.g. a baseline read of
+// its /metrics. New must not touch the network, so a bad configuration is
+// reported before the target is.
+type Starter interface {
+	Start(ctx context.Context)
+}
+
 // Interval is what happened during one closed interval of the run.
 type Interval struct {
 	// Start and End are offsets from the start of the run.

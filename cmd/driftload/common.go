@@ -51,6 +51,7 @@ type commonFlags struct {
 	maxVUs          int
 	preAllocatedVUs int
 	maxBacklog      int
+	stdlibHTTP      bool
 	// options is the test's own options struct, filled by its command's flags.
 	options any
 }
@@ -79,6 +80,7 @@ func (f *commonFlags) bind(cmd *cobra.Command, t *scenario.Test) {
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict, no progress or metric table")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
+	fs.BoolVar(&f.stdlibHTTP, "stdlib-http", false, "send every request through Go's net/http client instead of driftload's own HTTP/1.1 client (slower; an escape hatch for unusual servers)")
 	fs.IntVar(&f.rate, "rate", 0, "open model: start this many iterations per second, whatever the latency (with --duration)")
 	fs.StringVar(&f.rateStages, "rate-stages", "", `open model: ramp the arrival rate, e.g. "1m:50,2m:200" (iterations per second)`)
 	fs.IntVar(&f.maxVUs, "max-vus", 0, fmt.Sprintf("open model: most VUs serving the schedule (default %d)", harness.DefaultMaxVUs))
@@ -99,7 +101,8 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval, Options: f.options,
-		Rate: f.rate, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+		StdlibHTTP: f.stdlibHTTP,
+		Rate:       f.rate, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}
 	if f.timeScale <= 0 {
@@ -143,7 +146,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 		"vus": f.vus, "duration": f.duration.String(), "stages": f.stages, "timeout": f.timeout.String(),
 		"insecure": f.insecure, "embedded_target": f.embedded, "demo_rate": f.demoRate,
 		"endpoint": f.endpoint, "max_events": cfg.MaxEvents, "interval": f.interval.String(),
-		"rate": f.rate, "rate_stages": f.rateStages, "max_vus": f.maxVUs, "max_backlog": f.maxBacklog,
+		"rate": f.rate, "rate_stages": f.rateStages, "stdlib_http": f.stdlibHTTP, "max_vus": f.maxVUs, "max_backlog": f.maxBacklog,
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -65,6 +65,9 @@ type Config struct {
 	MaxVUs          int
 	PreAllocatedVUs int
 	MaxBacklog      int
+	// StdlibHTTP sends every request through net/http instead of driftload's
+	// own HTTP/1.1 client (an escape hatch; slower).
+	StdlibHTTP bool
 	// LagBudget is how late the scheduler may dispatch iterations (p99)
 	// before the run is invalid (default DefaultLagBudget).
 	LagBudget time.Duration
@@ -109,6 +112,7 @@ func Run(ctx context.Context, cfg Config) int {
 
 	client := runner.NewClient(runner.ClientOptions{
 		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,
+		NoFastPath: cfg.StdlibHTTP,
 	})
 	defer client.Close()
 	var stages []runner.Stage

@@ -235,3 +235,15 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: exit %d %q", res.code, res.stdout)
 	}
 }
+
+func TestSmokeThroughTheStdlibClientPasses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	res := runBinary(t, dir, time.Minute, "smoke", "--embedded-target", "--duration", "2s", "--vus", "2", "--stdlib-http", "--quiet")
+	if res.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	if cfg := readResult(t, filepath.Join(dir, "smoke_test_results.json"))["config"].(map[string]any); cfg["stdlib_http"] != true {
+		t.Errorf("config must echo stdlib_http: %v", cfg["stdlib_http"])
+	}
+}

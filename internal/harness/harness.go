@@ -217,30 +217,13 @@ func Run(ctx context.Context, cfg Config) int {
 	case out.Aborted:
 		res.AbortReason = out.AbortReason
 	}
-	res.Run = judgeRun(cfg, out, snap)
+	res.Run = judgeRun(cfg, out, snap, plan.End)
 	res.Metrics, err = report.MetricsFromSnapshot(snap)
 	if err != nil {
 		return fail(exitcode.Failure, "%v", err)
 	}
 	addSubmetrics(res, sets, snap)
-	res.Passed = !threshold.Failed(results) && !findings.Failed && !out.Interrupted && !out.Aborted
-	if findings.Failed && !out.Interrupted && !out.Aborted {
-		res.AbortReason = ""
-		res.Verdict = findings.FailReason
-	}
-	if !res.Run.Valid {
-		res.Passed = false
-	}
-	switch {
-	case out.Interrupted:
-		res.ExitCode = exitcode.Interrupted
-	case !res.Run.Valid:
-		res.ExitCode = exitcode.InvalidRun
-	case out.Aborted || threshold.Failed(results) || findings.Failed:
-		res.ExitCode = exitcode.ThresholdsFailed
-	default:
-		res.ExitCode = exitcode.OK
-	}
+	conclude(res, out, threshold.Failed(results), findings)
 
 	code := res.ExitCode
 	opts := report.SummaryOptions{Color: cfg.Color, Description: exec.Describe(), Verdict: findings.Lines}
@@ -254,6 +237,27 @@ func Run(ctx context.Context, cfg Config) int {
 	opts.Compact = cfg.Quiet
 	_ = report.WriteSummary(cfg.Stdout, res, opts)
 	return code
+}
+
+// conclude sets how the run ended: an interrupt first, then an invalid
+// run (the generator could not keep up: its numbers are not a verdict on
+// the target), then failed thresholds, an abort or the test's own verdict.
+func conclude(res *report.Result, out runner.Outcome, thresholdsFailed bool, f scenario.Findings) {
+	stopped := out.Interrupted || out.Aborted
+	if f.Failed && !stopped {
+		res.Verdict = f.FailReason
+	}
+	switch {
+	case out.Interrupted:
+		res.ExitCode = exitcode.Interrupted
+	case !res.Run.Valid:
+		res.ExitCode = exitcode.InvalidRun
+	case out.Aborted || thresholdsFailed || f.Failed:
+		res.ExitCode = exitcode.ThresholdsFailed
+	default:
+		res.ExitCode = exitcode.OK
+	}
+	res.Passed = res.ExitCode == exitcode.OK
 }
 
 func hasAbortOnFail(sets []threshold.Set) bool {

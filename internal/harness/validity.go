@@ -14,7 +14,7 @@ import (
 // iterations were dropped while the target answered normally, or when
 // driftload's own CPU was saturated (not judged with the embedded target,
 // which shares the process).
-func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot) report.Run {
+func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot, planEnd time.Duration) report.Run {
 	r := report.Run{Model: "closed", Valid: true, CPU: out.CPU}
 	wall := out.End.Sub(out.Start).Seconds()
 	if iters, ok := snap.Sink("iterations", nil); ok && wall > 0 {
@@ -25,8 +25,8 @@ func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot) report.Run
 	}
 	r.Model = "open"
 	r.OfferedIterations, r.StartedIterations, r.DroppedIterations = out.Offered, out.Started, out.Dropped
-	if end := planEnd(cfg, out); end > 0 {
-		r.OfferedRate = float64(out.Offered) / end.Seconds()
+	if planEnd > 0 {
+		r.OfferedRate = float64(out.Offered) / planEnd.Seconds()
 	}
 	r.SchedulerLateP99Ms = float64(out.SchedulerLateP99) / float64(time.Millisecond)
 
@@ -54,13 +54,4 @@ func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot) report.Run
 	}
 	r.Valid = len(r.InvalidReasons) == 0
 	return r
-}
-
-// planEnd is the scheduled length of the run.
-func planEnd(cfg Config, out runner.Outcome) time.Duration {
-	exec, err := buildExecutor(cfg)
-	if err != nil {
-		return 0
-	}
-	return exec.Plan().End
 }

@@ -123,7 +123,7 @@ func Run(ctx context.Context, cfg Config) int {
 	builtins := runner.DefineBuiltins(reg)
 	env := scenario.Env{
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
-		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Start: time.Now().UTC().Truncate(time.Second),
+		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Embedded: cfg.Embedded, Start: time.Now().UTC().Truncate(time.Second),
 		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
 		Stages: stages, Interval: cfg.Interval, Options: cfg.Options,
 	}

@@ -33,6 +33,9 @@ type Env struct {
 	Timeout time.Duration
 	// Insecure skips TLS verification (also for /metrics scrapes).
 	Insecure bool
+	// Embedded is true when the target is driftload's own server in this
+	// process: its memory is driftload's memory.
+	Embedded bool
 	// Start is the base of event timestamps.
 	Start time.Time
 	// TimeScale is the --time-scale factor (1 = real time).

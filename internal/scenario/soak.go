@@ -451,7 +451,11 @@ type soakAnalysis struct {
 func (s *soak) Analyse(*metrics.Snapshot) Findings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return judgeSoak(s.rows, s.Interval())
+	f := judgeSoak(s.rows, s.Interval())
+	if s.env.Embedded {
+		f.Lines = append(f.Lines, "note: the embedded target runs in driftload's process, so server and driftload memory are the same numbers; aim at a separate `driftload serve` to tell them apart")
+	}
+	return f
 }
 
 // judgeSoak turns the rows into the soak's findings.

@@ -16,10 +16,13 @@ test:
 	$(GO) test -race -count=1 -timeout 10m ./internal/... .
 	$(GO) test -race -count=1 -parallel 4 -timeout 10m ./cmd/...
 
-## lint: formatting and vet
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+## lint: formatting, vet and staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 ## demo: a 20-second smoke test against the embedded reference server
 demo: build

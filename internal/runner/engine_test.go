@@ -80,7 +80,7 @@ func TestRampingVUsFollowsThePlan(t *testing.T) {
 		start := time.Now()
 		for s := 0; s < 10; s++ {
 			at := time.Duration(s)*time.Second + 150*time.Millisecond
-			time.Sleep(start.Add(at).Sub(time.Now()))
+			time.Sleep(time.Until(start.Add(at)))
 			synctest.Wait()
 			if got, want := inside.Load(), int64(plan.VUsAt(at)); got != want {
 				t.Errorf("at %s: %d VUs active, want %d", at, got, want)

@@ -788,9 +788,7 @@ func (vu *VU) readH1(conn *h1Conn, method string, gz bool) (ex h1Exchange, keep,
 		closeAfter = true
 	}
 	if chunked {
-		if _, ok := header["Trailer"]; ok {
-			delete(header, "Trailer")
-		}
+		delete(header, "Trailer")
 	}
 	if status == http.StatusSwitchingProtocols {
 		closeAfter = true

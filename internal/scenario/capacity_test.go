@@ -113,7 +113,7 @@ func TestCapLedgerSkipsProbesOfNewerSentinels(t *testing.T) {
 		t.Fatalf("b has %d newer, want 9 (8 streams and a's re-creation)", got)
 	}
 	// A failed probe touches nothing.
-	s, tk, ok := l2.nextProbe()
+	s, _, ok := l2.nextProbe()
 	if ok {
 		t.Fatalf("b not due yet, got %v", s)
 	}

@@ -5,7 +5,6 @@ package scenario
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -218,11 +217,4 @@ func jsonHeader(apiKey string) http.Header {
 
 func url(base, path string) string {
 	return strings.TrimRight(base, "/") + path
-}
-
-func errString(resp *runner.Response) string {
-	if resp.Err != nil {
-		return resp.Err.Error()
-	}
-	return fmt.Sprintf("status %d", resp.Status)
 }

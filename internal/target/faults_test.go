@@ -218,12 +218,11 @@ func TestFreeze(t *testing.T) {
 	end := s.startedMono.Add(at + dur)
 
 	type result struct {
-		status   int
-		done     time.Time
-		pt       time.Duration
-		name     string
-		minDone  time.Time
-		maxDelay time.Duration
+		status  int
+		done    time.Time
+		pt      time.Duration
+		name    string
+		minDone time.Time
 	}
 	send := func(name, path string, startAt time.Duration, minDone time.Time) *result {
 		time.Sleep(time.Until(s.startedMono.Add(startAt)))

@@ -1,0 +1,60 @@
+package harness
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/runner"
+)
+
+// snapshotWithFailures returns a snapshot with n requests of which failed failed.
+func snapshotWithFailures(n, failed int) *metrics.Snapshot {
+	reg := metrics.NewRegistry()
+	b := runner.DefineBuiltins(reg)
+	rec := reg.NewRecorder()
+	for i := 0; i < n; i++ {
+		rec.AddBool(b.HTTPReqFailed, nil, i < failed)
+		rec.Add(b.Iterations, nil, 1)
+	}
+	return reg.Snapshot()
+}
+
+func TestJudgeRun(t *testing.T) {
+	start := time.Unix(0, 0)
+	open := func(late time.Duration, dropped int64, cpu float64) runner.Outcome {
+		return runner.Outcome{Start: start, End: start.Add(10 * time.Second), OpenModel: true,
+			Offered: 1000, Started: 1000 - dropped, Dropped: dropped, SchedulerLateP99: late, CPU: cpu}
+	}
+	cases := []struct {
+		name     string
+		out      runner.Outcome
+		failed   int
+		embedded bool
+		valid    bool
+		reason   string
+	}{
+		{"closed model is always valid", runner.Outcome{Start: start, End: start.Add(time.Second), CPU: 0.99}, 0, false, true, ""},
+		{"open model keeping up", open(2*time.Millisecond, 0, 0.3), 0, false, true, ""},
+		{"scheduler late", open(40*time.Millisecond, 0, 0.3), 0, false, false, "started iterations late"},
+		{"dropped while healthy", open(time.Millisecond, 50, 0.3), 0, false, false, "dropped while the target answered normally"},
+		{"dropped while the target fails", open(time.Millisecond, 50, 0.3), 100, false, true, ""},
+		{"cpu saturated", open(time.Millisecond, 0, 0.97), 0, false, false, "of every core"},
+		{"cpu of the embedded target not judged", open(time.Millisecond, 0, 0.97), 0, true, true, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := judgeRun(Config{Embedded: c.embedded}, c.out, snapshotWithFailures(1000, c.failed), 10*time.Second)
+			if r.Valid != c.valid {
+				t.Fatalf("valid = %v (%v), want %v", r.Valid, r.InvalidReasons, c.valid)
+			}
+			if c.reason != "" && (len(r.InvalidReasons) != 1 || !strings.Contains(r.InvalidReasons[0], c.reason)) {
+				t.Fatalf("reasons %v, want one mentioning %q", r.InvalidReasons, c.reason)
+			}
+			if c.out.OpenModel && r.OfferedRate != 100 {
+				t.Fatalf("offered rate %g, want 100/s", r.OfferedRate)
+			}
+		})
+	}
+}

@@ -36,6 +36,8 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseDetectResponse -fuzztime 20s ./internal/driftlock
 	$(GO) test -run '^$$' -fuzz FuzzAppendJSONString -fuzztime 20s ./internal/gen
+	$(GO) test -run '^$$' -fuzz FuzzDecodeDetectRequest -fuzztime 20s ./internal/target
+	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime 20s ./internal/target
 
 clean:
 	rm -rf bin

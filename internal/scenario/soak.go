@@ -377,6 +377,9 @@ type soakTrendResult struct {
 	// StillGrowing (memory only): the second half of the steady span alone
 	// shows a significant rise.
 	StillGrowing bool `json:"still_growing,omitempty"`
+	// SecondHalfGrowth (memory only) is the relative growth over the second
+	// half of the steady span (leak-indicator style).
+	SecondHalfGrowth float64 `json:"second_half_growth"`
 	// Degraded: the rise fails the run (see judgeSoak).
 	Degraded bool `json:"degraded"`
 }
@@ -417,6 +420,7 @@ func soakMemoryTrend(metric string, xs, ys []float64, warm int) soakTrendResult 
 	half := warm + (min(len(xs), len(ys))-warm)/2
 	late := analysis.Degrade(metric, "MiB", xs, ys, half)
 	t.StillGrowing = late.Significant && late.SlopePerHour > 0
+	t.SecondHalfGrowth = late.Growth
 	return t
 }
 
@@ -505,8 +509,12 @@ func judgeSoak(rows []soakRow, every time.Duration) Findings {
 		if t.Points > 0 {
 			line += fmt.Sprintf(": %.1f → %.1f MiB", t.First, t.Last)
 		}
-		if t.rising() && !t.StillGrowing {
+		switch {
+		case t.rising() && !t.StillGrowing:
 			line += ", levelling off in the second half (warm-up, not a leak)"
+		case t.Significant && t.SlopePerHour > 0 && !t.Degraded:
+			line += fmt.Sprintf("; the fitted rise is %+.0f%% and the second half %+.1f%%: below the %.0f%% that fails a soak",
+				t.FittedGrowth*100, t.SecondHalfGrowth*100, soakFailGrowth*100)
 		}
 		lines = append(lines, line)
 		if t.Degraded {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,14 +22,43 @@ import (
 // benchmark) and not on the VM's scheduling.
 //
 // It is not parallel: it runs before the package's parallel tests, with
-// the CPU to itself, as a timing comparison must.
+// the CPU to itself, as a timing comparison must. A VM's neighbours can
+// still stall both processes for a few seconds (steal time: the server's own
+// p50 rises too), so the comparison is made up to three times and the best
+// attempt counts; a real regression fails all three.
 func TestOpenModelServiceTimeMatchesTheServers(t *testing.T) {
 	srv := startServe(t, "--inject-latency", "10ms")
+	// A warm-up run: a fresh server's first seconds (heap growth, page
+	// faults) are not its service time.
+	if res := runBinary(t, t.TempDir(), time.Minute, "load", "--base-url", srv.base, "--api-key", srv.key,
+		"--rate", "25", "--duration", "3s", "--quiet"); res.code == 104 || res.code == 108 {
+		t.Fatalf("warm-up: exit %d\n%s", res.code, res.stderr)
+	}
+	var attempts []string
+	for attempt := 1; attempt <= 3; attempt++ {
+		ok, note := serviceTimeAttempt(t, srv)
+		if ok {
+			t.Logf("attempt %d: %s", attempt, note)
+			return
+		}
+		attempts = append(attempts, fmt.Sprintf("attempt %d: %s", attempt, note))
+	}
+	t.Errorf("driftload's p50 service time never matched the server's within 1 ms:\n%s", strings.Join(attempts, "\n"))
+}
+
+// serviceTimeAttempt runs one open-model load against srv and reports
+// whether the medians matched; other failures are fatal.
+func serviceTimeAttempt(t *testing.T, srv served) (bool, string) {
+	t.Helper()
+	before := sumWhere(scrape(t, srv.base, "driftlock_http_requests_total"), `route="/v1/detect"`)
 	dir := t.TempDir()
 	th := filepath.Join(dir, "th.json")
 	os.WriteFile(th, []byte(`{"load": {"http_req_duration{endpoint:detect}": ["med<1000"], "server_processing_time": ["med<1000"]}}`), 0o644)
 	res := runBinary(t, dir, 2*time.Minute, "load", "--base-url", srv.base, "--api-key", srv.key,
 		"--rate", "25", "--duration", "8s", "--thresholds", th, "--quiet")
+	if res.code == 110 {
+		return false, "the run was invalid (the machine stalled driftload):\n" + res.stdout
+	}
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
@@ -37,18 +68,15 @@ func TestOpenModelServiceTimeMatchesTheServers(t *testing.T) {
 	if server < 10 {
 		t.Fatalf("server time p50 %gms, want ≥ the injected 10ms", server)
 	}
-	if d := client - server; math.Abs(d) > 1.0 {
-		t.Errorf("http_req_duration p50 %.3fms vs server processing_time p50 %.3fms: differ by %.3fms, want ≤ 1 (0.5 on a quiet bare-metal machine)", client, server, d)
+	if run := r["run"].(map[string]any); run["model"] != "open" {
+		t.Fatalf("run = %v, want an open-model run", run)
 	}
-	t.Logf("http_req_duration p50 %.3fms, server processing_time p50 %.3fms: %+.3fms", client, server, client-server)
-	run := r["run"].(map[string]any)
-	if run["model"] != "open" || run["valid"] != true {
-		t.Fatalf("run = %v, want a valid open-model run", run)
-	}
-	detect := sumWhere(scrape(t, srv.base, "driftlock_http_requests_total"), `route="/v1/detect"`)
+	detect := sumWhere(scrape(t, srv.base, "driftlock_http_requests_total"), `route="/v1/detect"`) - before
 	if got := metricValue(t, r, "http_req_duration{endpoint:detect}", "count"); got != detect {
-		t.Errorf("driftload recorded %g detect requests, the server answered %g", got, detect)
+		t.Fatalf("driftload recorded %g detect requests, the server answered %g", got, detect)
 	}
+	note := fmt.Sprintf("http_req_duration p50 %.3fms, server processing_time p50 %.3fms: %+.3fms", client, server, client-server)
+	return math.Abs(client-server) <= 1.0, note
 }
 
 // Offering far more than 5 VUs can serve against a healthy server drops

@@ -46,32 +46,41 @@ func newDetectClient(env Env, reg *metrics.Registry) (*detectClient, error) {
 		}
 		d.url, d.endpoint, d.header = url(env.BaseURL, "/v1/detect"), "detect", jsonHeader(env.APIKey)
 	case "demo":
-		demoRate := env.DemoRate
-		if demoRate <= 0 {
-			demoRate = 10
-		}
 		d.url, d.endpoint, d.header = url(env.BaseURL, "/v1/demo/detect"), "demo_detect", jsonHeader("")
-		d.demo = rate.NewLimiter(rate.Limit(demoRate*smokeDemoMargin/60), 1)
+		d.demo = newDemoPacer(env)
 	default:
 		return nil, errors.New(`--endpoint must be "detect" or "demo"`)
 	}
-	var err error
-	def := func(name string, t metrics.Type, vt metrics.ValueType) *metrics.Metric {
-		if err != nil {
-			return nil
-		}
-		var m *metrics.Metric
-		m, err = reg.Define(name, t, vt)
-		return m
+	ms, err := defineAll(reg, map[string]metrics.Type{
+		"detect_latency":         metrics.Trend,
+		"events_processed":       metrics.Counter,
+		"anomalies_detected":     metrics.Counter,
+		"detect_success":         metrics.Rate,
+		"server_processing_time": metrics.Trend,
+	}, "detect_latency", "server_processing_time")
+	if err != nil {
+		return nil, err
 	}
 	d.m = detectMetrics{
-		latency:   def("detect_latency", metrics.Trend, metrics.Time),
-		events:    def("events_processed", metrics.Counter, metrics.Default),
-		anomalies: def("anomalies_detected", metrics.Counter, metrics.Default),
-		success:   def("detect_success", metrics.Rate, metrics.Default),
-		server:    def("server_processing_time", metrics.Trend, metrics.Time),
+		latency:   ms["detect_latency"],
+		events:    ms["events_processed"],
+		anomalies: ms["anomalies_detected"],
+		success:   ms["detect_success"],
+		server:    ms["server_processing_time"],
 	}
-	return d, err
+	return d, nil
+}
+
+// newDemoPacer paces demo-route calls across all VUs under the demo limit
+// (env.DemoRate per minute, default 10): a token bucket with burst 1 at
+// smokeDemoMargin of the limit never puts more than the limit into any
+// rolling window.
+func newDemoPacer(env Env) *rate.Limiter {
+	perMinute := env.DemoRate
+	if perMinute <= 0 {
+		perMinute = 10
+	}
+	return rate.NewLimiter(rate.Limit(perMinute*smokeDemoMargin/60), 1)
 }
 
 // detectCall is one detect request.

@@ -20,12 +20,8 @@ func init() {
 		ResultFile:      "smoke_test_results.json",
 		DefaultVUs:      5,
 		DefaultDuration: time.Minute,
-		Metrics: map[string]metrics.Type{
-			"health_check_success": metrics.Rate,
-			"demo_detect_success":  metrics.Rate,
-			"detect_success":       metrics.Rate,
-		},
-		New: newSmoke,
+		Metrics:         catalog["smoke"],
+		New:             newSmoke,
 	})
 }
 
@@ -57,21 +53,13 @@ type smokeVU struct {
 }
 
 func newSmoke(env Env, reg *metrics.Registry) (Instance, error) {
-	ms, err := defineAll(reg, map[string]metrics.Type{
-		"health_check_success": metrics.Rate,
-		"demo_detect_success":  metrics.Rate,
-		"detect_success":       metrics.Rate,
-	})
+	ms, err := defineAll(reg, catalog["smoke"])
 	if err != nil {
 		return nil, err
 	}
-	demoRate := env.DemoRate
-	if demoRate <= 0 {
-		demoRate = 10
-	}
 	s := &smoke{
 		env:          env,
-		demo:         rate.NewLimiter(rate.Limit(demoRate*smokeDemoMargin/60), 1),
+		demo:         newDemoPacer(env),
 		health:       ms["health_check_success"],
 		demoSuccess:  ms["demo_detect_success"],
 		detectSucces: ms["detect_success"],

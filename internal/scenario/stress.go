@@ -64,15 +64,15 @@ func newStress(env Env, reg *metrics.Registry) (Instance, error) {
 	s := &stress{env: env, detect: d}
 	strict, _ := driftlock.ProfileByName("strict")
 	s.strict = strict.Clamp(env.maxEvents())
-	if s.server, err = reg.Define("server_errors", metrics.Counter, metrics.Default); err != nil {
+	ms, err := defineAll(reg, map[string]metrics.Type{
+		"server_errors": metrics.Counter,
+		"timeouts":      metrics.Counter,
+		"error_rate":    metrics.Rate,
+	})
+	if err != nil {
 		return nil, err
 	}
-	if s.timeout, err = reg.Define("timeouts", metrics.Counter, metrics.Default); err != nil {
-		return nil, err
-	}
-	if s.errRate, err = reg.Define("error_rate", metrics.Rate, metrics.Default); err != nil {
-		return nil, err
-	}
+	s.server, s.timeout, s.errRate = ms["server_errors"], ms["timeouts"], ms["error_rate"]
 	return s, nil
 }
 

@@ -196,3 +196,25 @@ func (r *Registry) snapshot(interval bool) *Snapshot {
 	})
 	return snap
 }
+
+// Def declares a metric: its name, type and what its values mean. Tests and
+// the runner declare their metrics as Defs, so the same list serves a run
+// (DefineAll) and the validation of a thresholds file (no run needed).
+type Def struct {
+	Name     string
+	Type     Type
+	Contains ValueType
+}
+
+// DefineAll defines every def on r and returns the metrics by name.
+func (r *Registry) DefineAll(defs []Def) (map[string]*Metric, error) {
+	out := make(map[string]*Metric, len(defs))
+	for _, d := range defs {
+		m, err := r.Define(d.Name, d.Type, d.Contains)
+		if err != nil {
+			return nil, err
+		}
+		out[d.Name] = m
+	}
+	return out, nil
+}

@@ -26,52 +26,55 @@ type Builtins struct {
 	DroppedIterations *metrics.Metric // Counter: due iterations never run
 }
 
-// BuiltinNames maps every built-in metric name to its type, for validating
-// thresholds files without a run.
-var BuiltinNames = map[string]metrics.Type{
-	"http_reqs":                metrics.Counter,
-	"http_req_duration":        metrics.Trend,
-	"http_req_blocked":         metrics.Trend,
-	"http_req_connecting":      metrics.Trend,
-	"http_req_tls_handshaking": metrics.Trend,
-	"http_req_sending":         metrics.Trend,
-	"http_req_waiting":         metrics.Trend,
-	"http_req_receiving":       metrics.Trend,
-	"http_req_failed":          metrics.Rate,
-	"iterations":               metrics.Counter,
-	"iteration_duration":       metrics.Trend,
-	"vus":                      metrics.Gauge,
-	"vus_max":                  metrics.Gauge,
-	"checks":                   metrics.Rate,
-	"data_sent":                metrics.Counter,
-	"data_received":            metrics.Counter,
-	"http_req_latency":         metrics.Trend,
-	"schedule_lag":             metrics.Trend,
-	"dropped_iterations":       metrics.Counter,
+// BuiltinMetrics declares every built-in metric, in the order they are
+// defined; it is the one list both a run and thresholds validation use.
+var BuiltinMetrics = []metrics.Def{
+	{Name: "http_reqs", Type: metrics.Counter},
+	{Name: "http_req_duration", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "http_req_blocked", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "http_req_connecting", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "http_req_tls_handshaking", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "http_req_sending", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "http_req_waiting", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "http_req_receiving", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "http_req_failed", Type: metrics.Rate},
+	{Name: "iterations", Type: metrics.Counter},
+	{Name: "iteration_duration", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "vus", Type: metrics.Gauge},
+	{Name: "vus_max", Type: metrics.Gauge},
+	{Name: "checks", Type: metrics.Rate},
+	{Name: "data_sent", Type: metrics.Counter, Contains: metrics.Data},
+	{Name: "data_received", Type: metrics.Counter, Contains: metrics.Data},
+	{Name: "http_req_latency", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "schedule_lag", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "dropped_iterations", Type: metrics.Counter},
 }
 
 // DefineBuiltins defines the built-in metrics on reg.
 func DefineBuiltins(reg *metrics.Registry) *Builtins {
-	t := func(name string) *metrics.Metric { return reg.MustDefine(name, metrics.Trend, metrics.Time) }
+	m, err := reg.DefineAll(BuiltinMetrics)
+	if err != nil {
+		panic(err) // a fresh registry cannot hold a conflicting name
+	}
 	return &Builtins{
-		HTTPReqs:          reg.MustDefine("http_reqs", metrics.Counter, metrics.Default),
-		HTTPReqDuration:   t("http_req_duration"),
-		HTTPReqBlocked:    t("http_req_blocked"),
-		HTTPReqConnecting: t("http_req_connecting"),
-		HTTPReqTLS:        t("http_req_tls_handshaking"),
-		HTTPReqSending:    t("http_req_sending"),
-		HTTPReqWaiting:    t("http_req_waiting"),
-		HTTPReqReceiving:  t("http_req_receiving"),
-		HTTPReqFailed:     reg.MustDefine("http_req_failed", metrics.Rate, metrics.Default),
-		Iterations:        reg.MustDefine("iterations", metrics.Counter, metrics.Default),
-		IterationDuration: t("iteration_duration"),
-		VUs:               reg.MustDefine("vus", metrics.Gauge, metrics.Default),
-		VUsMax:            reg.MustDefine("vus_max", metrics.Gauge, metrics.Default),
-		Checks:            reg.MustDefine("checks", metrics.Rate, metrics.Default),
-		DataSent:          reg.MustDefine("data_sent", metrics.Counter, metrics.Data),
-		DataReceived:      reg.MustDefine("data_received", metrics.Counter, metrics.Data),
-		HTTPReqLatency:    t("http_req_latency"),
-		ScheduleLag:       t("schedule_lag"),
-		DroppedIterations: reg.MustDefine("dropped_iterations", metrics.Counter, metrics.Default),
+		HTTPReqs:          m["http_reqs"],
+		HTTPReqDuration:   m["http_req_duration"],
+		HTTPReqBlocked:    m["http_req_blocked"],
+		HTTPReqConnecting: m["http_req_connecting"],
+		HTTPReqTLS:        m["http_req_tls_handshaking"],
+		HTTPReqSending:    m["http_req_sending"],
+		HTTPReqWaiting:    m["http_req_waiting"],
+		HTTPReqReceiving:  m["http_req_receiving"],
+		HTTPReqFailed:     m["http_req_failed"],
+		Iterations:        m["iterations"],
+		IterationDuration: m["iteration_duration"],
+		VUs:               m["vus"],
+		VUsMax:            m["vus_max"],
+		Checks:            m["checks"],
+		DataSent:          m["data_sent"],
+		DataReceived:      m["data_received"],
+		HTTPReqLatency:    m["http_req_latency"],
+		ScheduleLag:       m["schedule_lag"],
+		DroppedIterations: m["dropped_iterations"],
 	}
 }

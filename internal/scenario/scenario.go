@@ -155,9 +155,9 @@ func (t *Test) KnownMetrics() map[string]metrics.Type {
 }
 
 func withBuiltins(custom map[string]metrics.Type) map[string]metrics.Type {
-	out := make(map[string]metrics.Type, len(runner.BuiltinNames)+len(custom))
-	for k, v := range runner.BuiltinNames {
-		out[k] = v
+	out := make(map[string]metrics.Type, len(runner.BuiltinMetrics)+len(custom))
+	for _, d := range runner.BuiltinMetrics {
+		out[d.Name] = d.Type
 	}
 	for k, v := range custom {
 		out[k] = v

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/fatih/color"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/driftload/driftload"
 	"github.com/driftload/driftload/internal/exitcode"
@@ -23,6 +25,9 @@ import (
 // embeddedKeyRate is the per-key rate limit of the embedded target: far
 // above what one machine can send.
 const embeddedKeyRate = 1_000_000
+
+// defaultBaseURL is the target when neither --base-url nor BASE_URL is given.
+const defaultBaseURL = "http://localhost:8080"
 
 func defaultThresholds() []byte { return driftload.DefaultThresholds }
 
@@ -52,21 +57,13 @@ type commonFlags struct {
 	preAllocatedVUs int
 	maxBacklog      int
 	stdlibHTTP      bool
-	// options is the test's own options struct, filled by its command's flags.
-	options any
 }
 
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
-}
-
-func (f *commonFlags) bind(cmd *cobra.Command, t *scenario.Test) {
-	fs := cmd.Flags()
-	fs.StringVar(&f.baseURL, "base-url", envOr("BASE_URL", "http://localhost:8080"), "target base URL (env BASE_URL)")
-	fs.StringVar(&f.apiKey, "api-key", os.Getenv("API_KEY"), "API key for /v1/detect (env API_KEY)")
+func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
+	// Environment values are read when the test runs, not shown as
+	// defaults: --help must never print a key or a URL's password.
+	fs.StringVar(&f.baseURL, "base-url", "", fmt.Sprintf("target base URL (env BASE_URL; default %s)", defaultBaseURL))
+	fs.StringVar(&f.apiKey, "api-key", "", "API key for /v1/detect (env API_KEY)")
 	fs.StringVar(&f.thresholds, "thresholds", "", "thresholds file (default ./thresholds.json if present, else the built-in one)")
 	fs.StringVar(&f.out, "out", t.ResultFile, "result file")
 	fs.IntVar(&f.vus, "vus", 0, fmt.Sprintf("virtual users for a constant profile (default %d)", t.DefaultVUs))
@@ -86,6 +83,7 @@ func (f *commonFlags) bind(cmd *cobra.Command, t *scenario.Test) {
 	fs.IntVar(&f.maxVUs, "max-vus", 0, fmt.Sprintf("open model: most VUs serving the schedule (default %d)", harness.DefaultMaxVUs))
 	fs.IntVar(&f.preAllocatedVUs, "pre-allocated-vus", 0, fmt.Sprintf("open model: VUs started up front (default %d, at most --max-vus)", harness.DefaultPreAllocatedVUs))
 	fs.IntVar(&f.maxBacklog, "max-backlog", 0, fmt.Sprintf("open model: due iterations that may wait for a free VU before being dropped (default %d)", runner.DefaultMaxBacklog))
+	scenario.MarkSecret(fs, "api-key")
 	if t.DefaultInterval > 0 {
 		fs.DurationVar(&f.interval, "interval", 0, fmt.Sprintf("analysis interval (default %s, time-scaled)", t.DefaultInterval))
 	}
@@ -93,79 +91,84 @@ func (f *commonFlags) bind(cmd *cobra.Command, t *scenario.Test) {
 		fs.StringVar(&f.endpoint, "endpoint", "detect", `detect route: "detect" (/v1/detect with the API key) or "demo" (/v1/demo/detect, paced under --demo-rate)`)
 		fs.IntVar(&f.maxEvents, "max-events", 0, "most events the target accepts per request; batches and profiles are clamped to it (default 1000, 200 on the demo route)")
 	}
+	if t.Generic {
+		// The URL is the target: these shared flags have no meaning here.
+		for _, name := range []string{"base-url", "api-key", "demo-rate", "embedded-target"} {
+			_ = fs.MarkHidden(name)
+		}
+	}
+}
+
+// newTestCmd builds the subcommand of a declared test: its shared flags,
+// its own options' flags, and a run through the harness.
+func newTestCmd(t *scenario.Test) *cobra.Command {
+	var f commonFlags
+	var opts scenario.Options
+	if t.Options != nil {
+		opts = t.Options()
+	}
+	use := t.Name
+	if len(t.Args) > 0 {
+		use += " " + strings.Join(t.Args, " ")
+	}
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: t.Short,
+		Long:  t.Long,
+		// The harness checks the arguments with everything else.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.runTest(cmd, t, opts, args)
+		},
+	}
+	f.bind(cmd.Flags(), t)
+	if opts != nil {
+		opts.Bind(cmd.Flags())
+	}
+	return cmd
 }
 
 // runTest turns the flags into a harness run and maps the outcome to an exit code.
-func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
+func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenario.Options, args []string) error {
+	fs := cmd.Flags()
+	explicit := map[string]bool{}
+	fs.Visit(func(fl *pflag.Flag) { explicit[fl.Name] = true })
+	if t.Generic && f.embedded {
+		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: --embedded-target is not supported; give the URL", t.Name)}
+	}
+	if !explicit["base-url"] {
+		f.baseURL = envOr("BASE_URL", defaultBaseURL)
+	}
+	if !explicit["api-key"] {
+		f.apiKey = os.Getenv("API_KEY")
+	}
 	cfg := harness.Config{
-		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration,
+		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
-		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval, Options: f.options,
-		StdlibHTTP: f.stdlibHTTP,
-		Rate:       f.rate, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
+		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP,
+		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
+		Explicit: explicit, Flags: echoFlags(fs),
+		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}
-	if f.timeScale <= 0 {
-		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--time-scale must be positive, got %g", f.timeScale)}
-	}
-	if err := f.checkValues(cmd); err != nil {
-		return &exitError{code: exitcode.InvalidConfig, err: err}
-	}
-	if f.interval < 0 {
-		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--interval must be positive, got %s", f.interval)}
-	}
-	if f.endpoint != "" && f.endpoint != "detect" && f.endpoint != "demo" {
-		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--endpoint %q: want detect or demo", f.endpoint)}
-	}
-	if f.endpoint == "demo" && f.maxEvents == 0 {
-		cfg.MaxEvents = 200
-	}
-	if f.rate < 0 || f.maxVUs < 0 || f.preAllocatedVUs < 0 || f.maxBacklog < 0 {
-		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--rate, --max-vus, --pre-allocated-vus and --max-backlog must not be negative")}
-	}
-	if f.rateStages != "" {
-		stages, err := runner.ParseStages(f.rateStages)
-		if err != nil {
-			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--rate-stages: %w", flattenErr(err))}
-		}
-		cfg.RateStages = stages
-	}
-	if f.stages != "" {
-		stages, err := runner.ParseStages(f.stages)
-		if err != nil {
-			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("--stages: %w", flattenErr(err))}
-		}
-		cfg.Stages = stages
-	}
-	data, source, err := readThresholds(f.thresholds)
+	data, source, err := harness.ReadThresholds(f.thresholds, defaultThresholds())
 	if err != nil {
 		return &exitError{code: exitcode.InvalidConfig, err: err}
 	}
 	cfg.Thresholds, cfg.ThresholdsSource = data, source
-	cfg.Flags = map[string]any{
-		"vus": f.vus, "duration": f.duration.String(), "stages": f.stages, "timeout": f.timeout.String(),
-		"insecure": f.insecure, "embedded_target": f.embedded, "demo_rate": f.demoRate,
-		"endpoint": f.endpoint, "max_events": cfg.MaxEvents, "interval": f.interval.String(),
-		"rate": f.rate, "rate_stages": f.rateStages, "stdlib_http": f.stdlibHTTP, "max_vus": f.maxVUs, "max_backlog": f.maxBacklog,
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	if f.embedded {
-		tcfg := target.DefaultConfig()
-		tcfg.Seed = f.seed
-		tcfg.Version = version
-		// The real per-key limit (60/s) would turn every load or stress test
-		// of the embedded server into a 429 test; the demo limit stays.
-		tcfg.KeyRate = embeddedKeyRate
-		srv, err := target.New(tcfg)
-		if err != nil {
-			return &exitError{code: exitcode.Failure, err: fmt.Errorf("embedded target: %w", err)}
+		// A configuration error is reported before a server is started.
+		if errs := cfg.Validate(); len(errs) > 0 {
+			return &exitError{code: harness.Run(ctx, cfg), silent: true}
 		}
-		base, err := srv.Start("127.0.0.1:0")
+		srv, base, err := startEmbedded(f.seed)
 		if err != nil {
-			return &exitError{code: exitcode.Failure, err: fmt.Errorf("embedded target: %w", err)}
+			return &exitError{code: exitcode.Failure, err: err}
 		}
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -185,55 +188,77 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test) error {
 	return nil
 }
 
-// checkValues rejects values no test can run with. Zero means "the test's
-// default" only while a flag is unset; given explicitly, it is an error.
-func (f *commonFlags) checkValues(cmd *cobra.Command) error {
-	changed := cmd.Flags().Changed
-	switch {
-	case changed("vus") && f.vus < 1:
-		return fmt.Errorf("--vus must be at least 1, got %d", f.vus)
-	case changed("duration") && f.duration <= 0:
-		return fmt.Errorf("--duration must be positive, got %s", f.duration)
-	case f.timeout <= 0:
-		return fmt.Errorf("--timeout must be positive, got %s", f.timeout)
-	case f.demoRate <= 0:
-		return fmt.Errorf("--demo-rate must be positive, got %g", f.demoRate)
-	case f.maxEvents < 0:
-		return fmt.Errorf("--max-events must not be negative, got %d", f.maxEvents)
-	case changed("rate") && f.rate < 1:
-		return fmt.Errorf("--rate must be at least 1, got %d", f.rate)
-	case changed("max-vus") && f.maxVUs < 1:
-		return fmt.Errorf("--max-vus must be at least 1, got %d", f.maxVUs)
+// startEmbedded starts the reference server on a loopback port.
+func startEmbedded(seed uint64) (*target.Server, string, error) {
+	tcfg := target.DefaultConfig()
+	tcfg.Seed = seed
+	tcfg.Version = version
+	// The real per-key limit (60/s) would turn every load or stress test
+	// of the embedded server into a 429 test; the demo limit stays.
+	tcfg.KeyRate = embeddedKeyRate
+	srv, err := target.New(tcfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded target: %w", err)
 	}
-	return nil
+	base, err := srv.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded target: %w", err)
+	}
+	return srv, base, nil
 }
 
-func flattenErr(err error) error {
-	return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+// echoFlags is every flag of the command with its value as the run used
+// it, for the result file: names with underscores, numbers and booleans
+// typed, durations as strings; secret flags show "[redacted]" when set.
+func echoFlags(fs *pflag.FlagSet) map[string]any {
+	out := map[string]any{}
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if fl.Name == "help" {
+			return
+		}
+		key := strings.ReplaceAll(fl.Name, "-", "_")
+		if _, secret := fl.Annotations[scenario.SecretFlag]; secret {
+			if fl.Value.String() != "" && fl.Value.String() != "[]" {
+				out[key] = "[redacted]"
+			} else {
+				out[key] = ""
+			}
+			return
+		}
+		out[key] = flagValue(fl)
+	})
+	return out
 }
 
-// newTestCmd builds the subcommand of a registered test. A test with its
-// own flags binds them on the returned command and sets flags.options.
-func newTestCmd(name string) *cobra.Command {
-	cmd, _ := newTestCmdWithFlags(name)
-	return cmd
+func flagValue(fl *pflag.Flag) any {
+	s := fl.Value.String()
+	switch fl.Value.Type() {
+	case "bool":
+		if b, err := strconv.ParseBool(s); err == nil {
+			return b
+		}
+	case "int", "int64":
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+	case "uint64":
+		if n, err := strconv.ParseUint(s, 10, 64); err == nil {
+			return n
+		}
+	case "float64":
+		if v, err := strconv.ParseFloat(s, 64); err == nil {
+			return v
+		}
+	}
+	if sv, ok := fl.Value.(pflag.SliceValue); ok {
+		return sv.GetSlice()
+	}
+	return s
 }
 
-// newTestCmdWithFlags is newTestCmd that also returns the shared flags.
-func newTestCmdWithFlags(name string) (*cobra.Command, *commonFlags) {
-	t, ok := scenario.Lookup(name)
-	if !ok {
-		panic("unknown test " + name)
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
 	}
-	var f commonFlags
-	cmd := &cobra.Command{
-		Use:   name,
-		Short: t.Short,
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return f.runTest(cmd, t)
-		},
-	}
-	f.bind(cmd, t)
-	return cmd, &f
+	return def
 }

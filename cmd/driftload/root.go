@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/driftload/driftload/internal/exitcode"
+	"github.com/driftload/driftload/internal/scenario/all"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -24,6 +25,9 @@ be written), 99 a threshold or the test's verdict failed, 104 invalid configurat
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: exitcode.InvalidConfig, err: err}
 	})
-	root.AddCommand(newSmokeCmd(), newLoadCmd(), newStressCmd(), newSoakCmd(), newCapacityCmd(), newValidateCmd(), newVersionCmd(), newServeCmd(), newRateLimitCmd(), newHTTPCmd())
+	for _, t := range all.Tests {
+		root.AddCommand(newTestCmd(t))
+	}
+	root.AddCommand(newValidateCmd(), newVersionCmd(), newServeCmd())
 	return root
 }

@@ -3,13 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/driftload/driftload/internal/exitcode"
-	"github.com/driftload/driftload/internal/scenario"
-	"github.com/driftload/driftload/internal/threshold"
+	"github.com/driftload/driftload/internal/harness"
 )
 
 func newValidateCmd() *cobra.Command {
@@ -26,15 +24,12 @@ file is valid, 104 otherwise.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			data, source, err := readThresholds(path)
+			data, source, err := harness.ReadThresholds(path, defaultThresholds())
 			if err != nil {
 				return &exitError{code: exitcode.InvalidConfig, err: err}
 			}
-			f, err := threshold.ParseFile(data)
-			if err != nil {
-				return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: %w", source, err)}
-			}
-			if errs := f.Validate(scenario.KnownBySection()); len(errs) > 0 {
+			f, errs := harness.ParseThresholds(data)
+			if len(errs) > 0 {
 				for _, e := range errs {
 					fmt.Fprintf(cmd.ErrOrStderr(), "%s: %v\n", source, e)
 				}
@@ -50,21 +45,4 @@ file is valid, 104 otherwise.`,
 			return nil
 		},
 	}
-}
-
-// readThresholds reads path, or ./thresholds.json when path is empty and it
-// exists, or the built-in defaults.
-func readThresholds(path string) (data []byte, source string, err error) {
-	if path == "" {
-		if _, statErr := os.Stat("thresholds.json"); statErr == nil {
-			path = "thresholds.json"
-		} else {
-			return defaultThresholds(), "built-in thresholds", nil
-		}
-	}
-	data, err = os.ReadFile(path)
-	if err != nil {
-		return nil, path, fmt.Errorf("thresholds file: %w", err)
-	}
-	return data, path, nil
 }

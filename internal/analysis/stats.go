@@ -21,8 +21,8 @@ func median(vs []float64) float64 {
 	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
-// finite returns the values of vs that are neither NaN nor infinite, in order.
-func finite(vs []float64) []float64 {
+// Finite returns the values of vs that are neither NaN nor infinite, in order.
+func Finite(vs []float64) []float64 {
 	out := make([]float64, 0, len(vs))
 	for _, v := range vs {
 		if !math.IsNaN(v) && !math.IsInf(v, 0) {

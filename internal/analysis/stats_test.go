@@ -15,7 +15,7 @@ func TestFormatting(t *testing.T) {
 		{fmtSigned(120.4), "+120"}, {fmtSigned(-60), "-60"}, {fmtSigned(2.54), "+2.5"},
 		{fmtSigned(0.3), "+0.3"}, {fmtSigned(-0.0042), "-0.0042"}, {fmtSigned(0), "+0"},
 		{fmtGrowth(0.42), "42%"}, {fmtGrowth(-0.035), "3.5%"},
-		{fmtP(0.0356), "p=0.036"}, {fmtP(0.0004), "p<0.001"},
+		{FormatP(0.0356), "p=0.036"}, {FormatP(0.0004), "p<0.001"},
 		{joinAnd(nil), ""}, {joinAnd([]string{"a"}), "a"}, {joinAnd([]string{"a", "b", "c"}), "a, b and c"},
 	}
 	for i, c := range cases {

@@ -204,7 +204,7 @@ func MannKendall(ys []float64, alpha float64) MannKendallResult {
 	if !(alpha > 0 && alpha < 1) {
 		alpha = 0.05
 	}
-	vs := finite(ys)
+	vs := Finite(ys)
 	res := MannKendallResult{P: 1, Trend: TrendNone}
 	n := int64(len(vs))
 	if n < 3 {
@@ -256,7 +256,7 @@ func LeakIndicator(ys []float64, warmup int) (growth float64, ok bool) {
 	if warmup >= len(ys) {
 		return 0, false
 	}
-	vs := finite(ys[warmup:])
+	vs := Finite(ys[warmup:])
 	tenth := len(vs) / 10
 	if tenth < 1 {
 		return 0, false
@@ -286,6 +286,17 @@ type Degradation struct {
 	Significant bool `json:"significant"`
 	// Verdict is one sentence for a person.
 	Verdict string `json:"verdict"`
+	// FittedGrowth is the Theil–Sen line's rise over the judged span
+	// relative to its value at the span's start (0.6 = +60 %); 0 when the
+	// line starts at or below zero. Unlike Growth's tenths of a short run, one
+	// outlying interval does not move it.
+	FittedGrowth float64 `json:"fitted_growth"`
+	// First and Last are the line's values at the first and the last judged
+	// point, in Unit.
+	First float64 `json:"first"`
+	Last  float64 `json:"last"`
+	// Points is how many (finite) points were judged.
+	Points int `json:"points"`
 }
 
 // DegradeAlpha is the significance level of Degrade's trend test.
@@ -306,10 +317,17 @@ func Degrade(metric, unit string, xs, ys []float64, warmup int) Degradation {
 		return d
 	}
 	xs, ys = xs[warmup:n], ys[warmup:n]
-	slope, _, okSlope := TheilSen(xs, ys)
+	slope, intercept, okSlope := TheilSen(xs, ys)
 	// Mann–Kendall takes the series in x order.
 	pts := points(xs, ys)
 	slices.SortStableFunc(pts, func(a, b point) int { return cmp.Compare(a.x, b.x) })
+	d.Points = len(pts)
+	if okSlope && len(pts) > 0 {
+		d.First, d.Last = intercept+slope*pts[0].x, intercept+slope*pts[len(pts)-1].x
+		if d.First > 0 {
+			d.FittedGrowth = (d.Last - d.First) / d.First
+		}
+	}
 	ordered := make([]float64, len(pts))
 	for i, p := range pts {
 		ordered[i] = p.y
@@ -342,7 +360,7 @@ func Degrade(metric, unit string, xs, ys []float64, warmup int) Degradation {
 	if okGrowth {
 		by = " " + fmtGrowth(growth)
 	}
-	d.Verdict = fmt.Sprintf("%s %s%s (%s, significant, %s)", metric, verb, by, rate, fmtP(mk.P))
+	d.Verdict = fmt.Sprintf("%s %s%s (%s, significant, %s)", metric, verb, by, rate, FormatP(mk.P))
 	return d
 }
 
@@ -355,8 +373,8 @@ func fmtGrowth(g float64) string {
 	return fmt.Sprintf("%.1f%%", g)
 }
 
-// fmtP renders a p-value: "p=0.036", "p<0.001".
-func fmtP(p float64) string {
+// FormatP renders a p-value: "p=0.036", "p<0.001".
+func FormatP(p float64) string {
 	if p < 0.001 {
 		return "p<0.001"
 	}

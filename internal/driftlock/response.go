@@ -463,3 +463,11 @@ func secondsToDuration(secs float64) (time.Duration, bool) {
 	}
 	return time.Duration(math.Round(secs * float64(time.Second))), true
 }
+
+// Accounts reports whether r is a successful detect response for a batch of
+// sent events: "success" is not false, and the event count, when the server
+// gives one, is the number sent. This is the one definition of a valid detect
+// response every test uses.
+func (r DetectResult) Accounts(sent int) bool {
+	return (r.Success || !r.SuccessKnown) && (!r.EventsKnown || r.Events == sent)
+}

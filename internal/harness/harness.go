@@ -6,10 +6,8 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
@@ -21,63 +19,6 @@ import (
 	"github.com/driftload/driftload/internal/scenario"
 	"github.com/driftload/driftload/internal/threshold"
 )
-
-// Config is one test run as the user asked for it.
-type Config struct {
-	Test    *scenario.Test
-	BaseURL string
-	APIKey  string
-	// Thresholds is the thresholds file's content; ThresholdsSource names it
-	// in messages ("thresholds.json", "built-in defaults").
-	Thresholds       []byte
-	ThresholdsSource string
-	// Out is the result file path.
-	Out string
-	// VUs and Duration override a constant profile (0: the test's default).
-	VUs      int
-	Duration time.Duration
-	// Stages override the profile with a ramp.
-	Stages []runner.Stage
-	// TimeScale multiplies every stage duration and graceful period (1: real time).
-	TimeScale float64
-	Seed      uint64
-	Timeout   time.Duration
-	Insecure  bool
-	DemoRate  float64
-	Quiet     bool
-	Color     bool
-	// Embedded is true when the target is driftload's own in-process server.
-	Embedded bool
-	// Endpoint is the detect route: "detect" (default) or "demo".
-	Endpoint string
-	// MaxEvents is the most events the target accepts per request (0: 1000).
-	MaxEvents int
-	// Interval is the analysis interval of tests that have one (0: the test's default).
-	Interval time.Duration
-	// Options are the test's own options (see scenario.Env.Options).
-	Options any
-	// Rate, when > 0, runs the test open-model at Rate iterations per second;
-	// RateStages ramp the rate instead. MaxVUs bounds the VUs that serve the
-	// schedule (PreAllocatedVUs start up front), MaxBacklog the due
-	// iterations that may wait for one.
-	Rate            int
-	RateStages      []runner.Stage
-	MaxVUs          int
-	PreAllocatedVUs int
-	MaxBacklog      int
-	// StdlibHTTP sends every request through net/http instead of driftload's
-	// own HTTP/1.1 client (an escape hatch; slower).
-	StdlibHTTP bool
-	// LagBudget is how late the scheduler may dispatch iterations (p99)
-	// before the run is invalid (default DefaultLagBudget).
-	LagBudget time.Duration
-	Version   string
-	// Flags echoes the command line's resolved flags into the result file.
-	Flags map[string]any
-	// PreflightTimeout bounds the pre-flight check (default 3 s).
-	PreflightTimeout time.Duration
-	Stdout, Stderr   io.Writer
-}
 
 // Run executes the test and returns the process exit code. Every problem is
 // reported on Stderr in one line.
@@ -93,21 +34,16 @@ func Run(ctx context.Context, cfg Config) int {
 		return code
 	}
 
-	sets, err := loadThresholds(cfg)
-	if err != nil {
-		return fail(exitcode.InvalidConfig, "%v", err)
+	resolved, errs := cfg.resolve()
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return fail(exitcode.InvalidConfig, "%s", strings.Join(msgs, "; "))
 	}
-	exec, err := buildExecutor(cfg)
-	if err != nil {
-		return fail(exitcode.InvalidConfig, "%v", err)
-	}
-	base, err := checkURL(cfg.BaseURL)
-	if err != nil {
-		return fail(exitcode.InvalidConfig, "%v", err)
-	}
-	if cfg.TimeScale <= 0 {
-		cfg.TimeScale = 1
-	}
+	sets, exec, base := resolved.sets, resolved.exec, resolved.base
+	cfg.TimeScale = resolved.timeScale
 	plan := exec.Plan()
 
 	client := runner.NewClient(runner.ClientOptions{
@@ -115,17 +51,13 @@ func Run(ctx context.Context, cfg Config) int {
 		NoFastPath: cfg.StdlibHTTP,
 	})
 	defer client.Close()
-	var stages []runner.Stage
-	if r, ok := exec.(runner.RampingVUs); ok {
-		stages = r.Stages
-	}
 	reg := metrics.NewRegistry()
 	builtins := runner.DefineBuiltins(reg)
 	env := scenario.Env{
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
 		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Embedded: cfg.Embedded, Start: time.Now().UTC().Truncate(time.Second),
-		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: cfg.MaxEvents,
-		Stages: stages, Interval: cfg.Interval, Options: cfg.Options,
+		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: resolved.maxEvents,
+		Stages: resolved.stages, Interval: cfg.Interval, Options: cfg.Options, Thresholds: sets,
 	}
 	inst, err := cfg.Test.New(env, reg)
 	if err != nil {
@@ -138,7 +70,7 @@ func Run(ctx context.Context, cfg Config) int {
 	}
 	pf := runner.Preflight
 	pfURL := base + "/healthz"
-	if cfg.Test.PreflightReachable {
+	if cfg.Test.Generic {
 		pf, pfURL = runner.PreflightReachable, base
 	}
 	if err := pf(ctx, client, pfURL, pfTimeout); err != nil {
@@ -199,7 +131,7 @@ func Run(ctx context.Context, cfg Config) int {
 		SchemaVersion:   report.SchemaVersion,
 		Tool:            report.Tool{Name: "driftload", Version: cfg.Version},
 		Test:            cfg.Test.Name,
-		Config:          resolvedConfig(cfg, exec, env),
+		Config:          resolvedConfig(cfg, exec, env, base),
 		Target:          report.Target{BaseURL: base, Embedded: cfg.Embedded},
 		Share:           "0:1",
 		Start:           out.Start.UTC(),
@@ -271,103 +203,6 @@ func hasAbortOnFail(sets []threshold.Set) bool {
 	return false
 }
 
-// loadThresholds parses and validates the whole thresholds file and returns
-// the test's section.
-func loadThresholds(cfg Config) ([]threshold.Set, error) {
-	f, err := threshold.ParseFile(cfg.Thresholds)
-	if err != nil {
-		return nil, fmt.Errorf("thresholds %s: %w", cfg.ThresholdsSource, err)
-	}
-	if errs := f.Validate(scenario.KnownBySection()); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Error()
-		}
-		return nil, fmt.Errorf("thresholds %s: %s", cfg.ThresholdsSource, strings.Join(msgs, "; "))
-	}
-	return f.Tests[cfg.Test.Section()], nil
-}
-
-// buildExecutor resolves the profile: --stages, else --vus/--duration, else
-// the test's default, all scaled by --time-scale.
-func buildExecutor(cfg Config) (runner.Executor, error) {
-	scale := cfg.TimeScale
-	if scale == 0 {
-		scale = 1
-	}
-	if scale < 0 {
-		return nil, fmt.Errorf("--time-scale must be positive, got %g", scale)
-	}
-	graceful := runner.ScaleDuration(runner.DefaultGracefulStop, scale)
-	var exec runner.Executor
-	t := cfg.Test
-	if cfg.Rate > 0 && len(cfg.RateStages) > 0 {
-		return nil, errors.New("--rate and --rate-stages exclude each other")
-	}
-	if (cfg.Rate > 0 || len(cfg.RateStages) > 0) && len(cfg.Stages) > 0 {
-		return nil, errors.New("--stages (VUs) and --rate/--rate-stages (arrival rate) exclude each other")
-	}
-	maxVUs := cfg.MaxVUs
-	if maxVUs == 0 {
-		maxVUs = DefaultMaxVUs
-	}
-	pre := cfg.PreAllocatedVUs
-	if pre == 0 {
-		pre = min(maxVUs, DefaultPreAllocatedVUs)
-	}
-	backlog := cfg.MaxBacklog
-	if backlog == 0 {
-		backlog = runner.DefaultMaxBacklog
-	}
-	switch {
-	case cfg.Rate > 0:
-		d := cfg.Duration
-		if d == 0 {
-			d = t.DefaultDuration
-			if len(t.DefaultStages) > 0 {
-				d = 0
-				for _, st := range t.DefaultStages {
-					d += st.Duration
-				}
-			}
-		}
-		c := runner.NewConstantArrivalRate(cfg.Rate, runner.ScaleDuration(d, scale), pre, maxVUs)
-		c.MaxBacklog, c.GracefulStop = backlog, graceful
-		exec = c
-	case len(cfg.RateStages) > 0:
-		r := runner.NewRampingArrivalRate(0, runner.ScaleStages(cfg.RateStages, scale), pre, maxVUs)
-		r.MaxBacklog, r.GracefulStop = backlog, graceful
-		exec = r
-	case len(cfg.Stages) > 0:
-		r := runner.NewRampingVUs(0, runner.ScaleStages(cfg.Stages, scale))
-		r.GracefulStop, r.GracefulRampDown = graceful, runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
-		exec = r
-	case len(t.DefaultStages) > 0 && cfg.VUs == 0 && cfg.Duration == 0:
-		r := runner.NewRampingVUs(0, runner.ScaleStages(t.DefaultStages, scale))
-		r.GracefulStop, r.GracefulRampDown = graceful, runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
-		exec = r
-	default:
-		vus, d := cfg.VUs, cfg.Duration
-		if vus == 0 {
-			vus = t.DefaultVUs
-		}
-		if d == 0 {
-			d = t.DefaultDuration
-		}
-		c := runner.NewConstantVUs(vus, runner.ScaleDuration(d, scale))
-		c.GracefulStop = graceful
-		exec = c
-	}
-	if errs := exec.Validate(); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = e.Error()
-		}
-		return nil, errors.New("invalid profile: " + strings.Join(msgs, "; "))
-	}
-	return exec, nil
-}
-
 // Open-model defaults.
 const (
 	// DefaultMaxVUs bounds the VUs of an arrival-rate run.
@@ -385,15 +220,7 @@ const (
 	healthyFailRate = 0.01
 )
 
-func checkURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("--base-url %q: want an http:// or https:// URL with a host", raw)
-	}
-	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env) map[string]any {
+func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env, base string) map[string]any {
 	c := map[string]any{}
 	for k, v := range cfg.Flags {
 		c[k] = v
@@ -403,7 +230,7 @@ func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env) map[stri
 		key = "[redacted]"
 	}
 	c["api_key"] = key
-	c["base_url"] = cfg.BaseURL
+	c["base_url"] = base
 	c["executor"] = exec.Describe()
 	c["time_scale"] = cfg.TimeScale
 	c["seed"] = cfg.Seed
@@ -412,7 +239,7 @@ func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env) map[stri
 	c["out"] = cfg.Out
 	switch o := cfg.Options.(type) {
 	case nil:
-	case interface{ ConfigEcho() map[string]any }:
+	case scenario.ConfigEchoer:
 		c["options"] = o.ConfigEcho() // options holding secrets redact themselves
 	default:
 		c["options"] = o

@@ -12,7 +12,7 @@ import (
 
 	"github.com/driftload/driftload/internal/exitcode"
 	"github.com/driftload/driftload/internal/report"
-	"github.com/driftload/driftload/internal/scenario"
+	"github.com/driftload/driftload/internal/scenario/all"
 )
 
 // brokenDemo answers every route like a healthy Driftlock except the demo
@@ -33,7 +33,7 @@ func brokenDemo() *httptest.Server {
 
 func smokeConfig(t *testing.T, base, thresholds string) (Config, *bytes.Buffer) {
 	t.Helper()
-	test, ok := scenario.Lookup("smoke")
+	test, ok := all.Lookup("smoke")
 	if !ok {
 		t.Fatal("no smoke test")
 	}
@@ -90,7 +90,7 @@ func TestInvalidProfilesAreConfigErrors(t *testing.T) {
 		want   string
 	}{
 		{"negative vus", func(c *Config) { c.VUs = -1 }, "vus must be at least 1"},
-		{"rate and stages", func(c *Config) { c.Rate = 5; c.RateStages = nil; c.Stages = nil; c.MaxVUs = 1; c.PreAllocatedVUs = 2 }, "must not exceed"},
+		{"rate and stages", func(c *Config) { c.Rate = 5; c.RateStages = ""; c.Stages = ""; c.MaxVUs = 1; c.PreAllocatedVUs = 2 }, "must not exceed"},
 		{"bad url", func(c *Config) { c.BaseURL = "localhost:8080" }, "--base-url"},
 		{"bad thresholds", func(c *Config) { c.Thresholds = []byte(`{"smoke": {"nope": ["rate>1"]}}`) }, "nope"},
 	}

@@ -141,3 +141,12 @@ func ScaleDuration(d time.Duration, f float64) time.Duration {
 	}
 	return out
 }
+
+// StagesDuration is the total length of stages.
+func StagesDuration(stages []Stage) time.Duration {
+	var total time.Duration
+	for _, s := range stages {
+		total += s.Duration
+	}
+	return total
+}

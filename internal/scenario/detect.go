@@ -14,7 +14,17 @@ import (
 	"github.com/driftload/driftload/internal/runner"
 )
 
-// detectMetrics are the custom metrics every detect-heavy test records.
+// DetectMetrics declares the custom metrics every detect-heavy test records
+// through a DetectClient.
+var DetectMetrics = []metrics.Def{
+	{Name: "detect_latency", Type: metrics.Trend, Contains: metrics.Time},
+	{Name: "events_processed", Type: metrics.Counter},
+	{Name: "anomalies_detected", Type: metrics.Counter},
+	{Name: "detect_success", Type: metrics.Rate},
+	{Name: "server_processing_time", Type: metrics.Trend, Contains: metrics.Time},
+}
+
+// detectMetrics are the defined DetectMetrics.
 type detectMetrics struct {
 	latency   *metrics.Metric // detect_latency: server-side time, warm streams only
 	events    *metrics.Metric // events_processed: events the server confirmed
@@ -23,9 +33,9 @@ type detectMetrics struct {
 	server    *metrics.Metric // server_processing_time: every reported server time
 }
 
-// detectClient sends detect requests on /v1/detect (with the API key) or on
+// DetectClient sends detect requests on /v1/detect (with the API key) or on
 // the demo route (paced under its limit), and records what came back.
-type detectClient struct {
+type DetectClient struct {
 	env      Env
 	url      string
 	endpoint string
@@ -34,30 +44,26 @@ type detectClient struct {
 	m        detectMetrics
 }
 
-// errNoAPIKey is returned when /v1/detect is asked for without a key.
-var errNoAPIKey = errors.New("this test sends /v1/detect requests: give --api-key (or API_KEY), use --embedded-target, or --endpoint demo")
+// ErrNoAPIKey is returned when /v1/detect is asked for without a key.
+var ErrNoAPIKey = errors.New("this test sends /v1/detect requests: give --api-key (or API_KEY), use --embedded-target, or --endpoint demo")
 
-func newDetectClient(env Env, reg *metrics.Registry) (*detectClient, error) {
-	d := &detectClient{env: env}
+// NewDetectClient returns the client for env's --endpoint, defining
+// DetectMetrics on reg.
+func NewDetectClient(env Env, reg *metrics.Registry) (*DetectClient, error) {
+	d := &DetectClient{env: env}
 	switch env.Endpoint {
 	case "", "detect":
 		if env.APIKey == "" {
-			return nil, errNoAPIKey
+			return nil, ErrNoAPIKey
 		}
-		d.url, d.endpoint, d.header = url(env.BaseURL, "/v1/detect"), "detect", jsonHeader(env.APIKey)
+		d.url, d.endpoint, d.header = URL(env.BaseURL, "/v1/detect"), "detect", JSONHeader(env.APIKey)
 	case "demo":
-		d.url, d.endpoint, d.header = url(env.BaseURL, "/v1/demo/detect"), "demo_detect", jsonHeader("")
-		d.demo = newDemoPacer(env)
+		d.url, d.endpoint, d.header = URL(env.BaseURL, "/v1/demo/detect"), "demo_detect", JSONHeader("")
+		d.demo = NewDemoPacer(env)
 	default:
 		return nil, errors.New(`--endpoint must be "detect" or "demo"`)
 	}
-	ms, err := defineAll(reg, map[string]metrics.Type{
-		"detect_latency":         metrics.Trend,
-		"events_processed":       metrics.Counter,
-		"anomalies_detected":     metrics.Counter,
-		"detect_success":         metrics.Rate,
-		"server_processing_time": metrics.Trend,
-	}, "detect_latency", "server_processing_time")
+	ms, err := reg.DefineAll(DetectMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -71,20 +77,23 @@ func newDetectClient(env Env, reg *metrics.Registry) (*detectClient, error) {
 	return d, nil
 }
 
-// newDemoPacer paces demo-route calls across all VUs under the demo limit
-// (env.DemoRate per minute, default 10): a token bucket with burst 1 at
-// smokeDemoMargin of the limit never puts more than the limit into any
-// rolling window.
-func newDemoPacer(env Env) *rate.Limiter {
+// DemoMargin keeps demo pacing under the server's rolling-window limit: a
+// token bucket with burst 1 at 95 % of the limit never puts more than the
+// limit into any window.
+const DemoMargin = 0.95
+
+// NewDemoPacer paces demo-route calls across all VUs under the demo limit
+// (env.DemoRate per minute, default 10), at DemoMargin of it.
+func NewDemoPacer(env Env) *rate.Limiter {
 	perMinute := env.DemoRate
 	if perMinute <= 0 {
 		perMinute = 10
 	}
-	return rate.NewLimiter(rate.Limit(perMinute*smokeDemoMargin/60), 1)
+	return rate.NewLimiter(rate.Limit(perMinute*DemoMargin/60), 1)
 }
 
-// detectCall is one detect request.
-type detectCall struct {
+// DetectCall is one detect request.
+type DetectCall struct {
 	// Stream is the stream id (ignored on the demo route).
 	Stream string
 	Batch  gen.Batch
@@ -100,8 +109,8 @@ type detectCall struct {
 	Timeout time.Duration
 }
 
-// detectOutcome is what a detect call observed.
-type detectOutcome struct {
+// DetectOutcome is what a detect call observed.
+type DetectOutcome struct {
 	Resp   *runner.Response
 	Result driftlock.DetectResult
 	// OK: status 200 and a well-formed body accounting for every event sent.
@@ -110,10 +119,26 @@ type detectOutcome struct {
 	Sent int
 }
 
-// buffers are a VU's reusable request buffers.
-type buffers struct {
+// Buffers are a VU's reusable request buffers.
+type Buffers struct {
 	events []byte
 	body   []byte
+}
+
+// DetectBody encodes a detect request of batch b (on b.StreamID, with
+// profile as config_override when not nil) into the buffers, with the VU's
+// random source, and returns the body.
+func (buf *Buffers) DetectBody(vu *runner.VU, b gen.Batch, profile *driftlock.Profile) []byte {
+	buf.events, _ = gen.AppendBatch(buf.events[:0], vu.Rand, b)
+	buf.body = driftlock.AppendDetectRequest(buf.body[:0], b.StreamID, buf.events, profile)
+	return buf.body
+}
+
+// ValidDetect reports whether body is a well-formed detect response
+// accounting for sent events (driftlock.DetectResult.Accounts).
+func ValidDetect(body []byte, sent int) bool {
+	r, err := driftlock.ParseDetectResponse(body)
+	return err == nil && r.Accounts(sent)
 }
 
 func warmTag(warm bool) metrics.Tag {
@@ -123,11 +148,11 @@ func warmTag(warm bool) metrics.Tag {
 	return metrics.Tag{Key: "warm", Value: "false"}
 }
 
-// do sends one detect request and records checks and custom metrics.
-func (d *detectClient) do(ctx context.Context, vu *runner.VU, buf *buffers, c detectCall) detectOutcome {
+// Do sends one detect request and records checks and custom metrics.
+func (d *DetectClient) Do(ctx context.Context, vu *runner.VU, buf *Buffers, c DetectCall) DetectOutcome {
 	if d.demo != nil {
 		if err := d.demo.Wait(ctx); err != nil {
-			return detectOutcome{Resp: &runner.Response{Canceled: true, Err: err}}
+			return DetectOutcome{Resp: &runner.Response{Canceled: true, Err: err}}
 		}
 	}
 	stream := c.Stream
@@ -142,18 +167,17 @@ func (d *detectClient) do(ctx context.Context, vu *runner.VU, buf *buffers, c de
 	if b.Step == 0 {
 		b.Step = time.Second
 	}
-	buf.events, _ = gen.AppendBatch(buf.events[:0], vu.Rand, b)
-	buf.body = driftlock.AppendDetectRequest(buf.body[:0], stream, buf.events, c.Profile)
+	body := buf.DetectBody(vu, b, c.Profile)
 	tags := append(append(metrics.Tags(nil), c.Tags...), warmTag(c.Warm))
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = d.env.Timeout
 	}
 	resp := vu.Do(ctx, &runner.Request{
-		Method: http.MethodPost, URL: d.url, Header: d.header, Body: buf.body,
+		Method: http.MethodPost, URL: d.url, Header: d.header, Body: body,
 		Endpoint: d.endpoint, Scenario: c.Scenario, Tags: tags, Timeout: timeout,
 	})
-	out := detectOutcome{Resp: resp, Sent: b.Size}
+	out := DetectOutcome{Resp: resp, Sent: b.Size}
 	if resp.Canceled {
 		return out
 	}
@@ -163,7 +187,7 @@ func (d *detectClient) do(ctx context.Context, vu *runner.VU, buf *buffers, c de
 	if status {
 		if r, err := driftlock.ParseDetectResponse(resp.Body); err == nil {
 			out.Result = r
-			valid = (r.Success || !r.SuccessKnown) && (!r.EventsKnown || r.Events == b.Size)
+			valid = r.Accounts(b.Size)
 		}
 		vu.Check("detect response valid", valid, ctags...)
 	}
@@ -188,4 +212,28 @@ func (d *detectClient) do(ctx context.Context, vu *runner.VU, buf *buffers, c de
 		}
 	}
 	return out
+}
+
+// Get sends a GET of path on the target (tagged endpoint and scenario) and
+// returns the response; expect lists the statuses that count as success
+// (empty: 200–399).
+func Get(ctx context.Context, vu *runner.VU, env Env, path, endpoint, scenario string, expect ...int) *runner.Response {
+	return vu.Do(ctx, &runner.Request{
+		Method: http.MethodGet, URL: URL(env.BaseURL, path), Header: getHeader,
+		Endpoint: endpoint, Scenario: scenario, Expect: expect, Timeout: env.Timeout,
+	})
+}
+
+var getHeader = GetHeader()
+
+// HealthCheck is the health iteration of the load and soak mixes: GET
+// /healthz tagged scenario:health, checked for 200. It reports false when
+// the request was cancelled.
+func HealthCheck(ctx context.Context, vu *runner.VU, env Env) bool {
+	resp := Get(ctx, vu, env, "/healthz", "healthz", "health")
+	if resp.Canceled {
+		return false
+	}
+	vu.Check("health status 200", resp.OK(200), metrics.Tag{Key: "scenario", Value: "health"})
+	return true
 }

@@ -1,18 +1,24 @@
-// Package scenario holds driftload's Driftlock tests: for each, its default
-// executor, its request mix, checks, custom metrics and post-run analysis.
-// It knows nothing about terminals or files.
+// Package scenario defines what a driftload test is — one declaration (Test)
+// holding its name, help, default profile, metrics, options and thresholds
+// section — and what the Driftlock tests share: the detect client, status
+// helpers and the /metrics scraper. Each test lives in its own package below
+// this one; package all lists them. It knows nothing about terminals or files.
 package scenario
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"sort"
+	neturl "net/url"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/threshold"
 )
 
 // Env is what a test instance needs from the command line.
@@ -46,19 +52,32 @@ type Env struct {
 	// Interval is the analysis interval asked for on the command line (0:
 	// the test's default, time-scaled).
 	Interval time.Duration
-	// Options holds the test's own options (a pointer to the struct its
-	// command fills from flags, e.g. *CapacityOptions); nil: defaults.
-	Options any
+	// Options holds the test's own options (the value its Test.Options
+	// returned, filled from flags); nil when the test has none.
+	Options Options
 	// Stages are the ramping stages as executed (time-scaled); nil for a
 	// constant profile.
 	Stages []runner.Stage
+	// Thresholds are the test's section of the thresholds file, so a test's
+	// own verdict uses the limits the user set (see threshold.Limit).
+	Thresholds []threshold.Set
 }
 
-func (e Env) maxEvents() int {
+// EventLimit is the most events one request may carry (MaxEvents, default 1000).
+func (e Env) EventLimit() int {
 	if e.MaxEvents > 0 {
 		return e.MaxEvents
 	}
 	return 1000
+}
+
+// ScaledInterval is the analysis interval: --interval when given, else def
+// scaled by --time-scale, never below floor.
+func (e Env) ScaledInterval(def, floor time.Duration) time.Duration {
+	if e.Interval > 0 {
+		return e.Interval
+	}
+	return max(floor, runner.ScaleDuration(def, e.TimeScale))
 }
 
 // Instance is one configured run of a test.
@@ -111,18 +130,56 @@ type Findings struct {
 	FailReason string
 }
 
-// Test describes one of driftload's tests.
+// Options are a test's own flags and positional arguments.
+type Options interface {
+	// Bind registers the options' flags.
+	Bind(fs *pflag.FlagSet)
+	// Resolve checks the parsed flags and the positional arguments (as
+	// many as Test.Args names) and returns every problem at once.
+	Resolve(args []string) []error
+}
+
+// SecretFlag is the pflag annotation of flags whose value the result file
+// must not show (the API key, request headers and bodies): options mark
+// theirs with MarkSecret.
+const SecretFlag = "driftload_secret"
+
+// MarkSecret marks the named flags of fs as secret.
+func MarkSecret(fs *pflag.FlagSet, names ...string) {
+	for _, n := range names {
+		_ = fs.SetAnnotation(n, SecretFlag, []string{"true"})
+	}
+}
+
+// Targeter is implemented by options that name the target themselves (the
+// http test's URL): it replaces --base-url.
+type Targeter interface {
+	Target() string
+}
+
+// ConfigEchoer is implemented by options that hold secrets: the result file
+// shows ConfigEcho instead of the options themselves.
+type ConfigEchoer interface {
+	ConfigEcho() map[string]any
+}
+
+// Test declares one of driftload's tests: everything the command tree,
+// the thresholds validation and a run need to know about it.
 type Test struct {
-	// Name is the subcommand and the thresholds file section ("smoke").
+	// Name is the subcommand ("smoke").
 	Name string
 	// ThresholdsKey is the thresholds file section, when it differs from Name.
 	ThresholdsKey string
-	// Short is the one-line description for --help.
-	Short string
+	// Short is the one-line description for --help; Long the full one.
+	Short, Long string
+	// Args names the positional arguments ("METHOD", "URL"); Example shows
+	// a command line using them.
+	Args    []string
+	Example string
 	// ResultFile is the default result file name.
 	ResultFile string
-	// Metrics are the test's custom metrics.
-	Metrics map[string]metrics.Type
+	// Metrics are the test's own metrics: exactly what New defines.
+	Metrics []metrics.Def
 	// DefaultVUs and DefaultDuration describe a constant-VUs profile; when
 	// DefaultStages is set the profile ramps instead.
 	DefaultVUs      int
@@ -131,13 +188,18 @@ type Test struct {
 	// DefaultInterval, when set, is the test's analysis interval at real
 	// time; the test takes --interval.
 	DefaultInterval time.Duration
-	// PreflightReachable makes the pre-flight accept any answer from the base
-	// URL itself instead of demanding 200 from /healthz (generic targets).
-	PreflightReachable bool
+	// Generic marks a test of any HTTP target (not a Driftlock API): the
+	// pre-flight accepts any answer from the target itself instead of
+	// demanding 200 from /healthz, and the Driftlock flags (--base-url,
+	// --api-key, --demo-rate, --embedded-target) do not apply.
+	Generic bool
 	// SendsDetect marks tests whose traffic is mostly detect requests; they
 	// take --endpoint and --max-events.
 	SendsDetect bool
-	// New builds an instance, defining its custom metrics on reg.
+	// Options returns the test's own options with their defaults; nil when
+	// the test has none.
+	Options func() Options
+	// New builds an instance, defining the test's Metrics on reg.
 	New func(env Env, reg *metrics.Registry) (Instance, error)
 }
 
@@ -149,65 +211,43 @@ func (t *Test) Section() string {
 	return t.Name
 }
 
-// KnownMetrics returns every metric a test can record (built-ins and its own).
-func (t *Test) KnownMetrics() map[string]metrics.Type {
-	return withBuiltins(t.Metrics)
+// DefaultLength is the default profile's length at real time.
+func (t *Test) DefaultLength() time.Duration {
+	if len(t.DefaultStages) > 0 {
+		return runner.StagesDuration(t.DefaultStages)
+	}
+	return t.DefaultDuration
 }
 
-func withBuiltins(custom map[string]metrics.Type) map[string]metrics.Type {
-	out := make(map[string]metrics.Type, len(runner.BuiltinMetrics)+len(custom))
-	for _, d := range runner.BuiltinMetrics {
-		out[d.Name] = d.Type
-	}
-	for k, v := range custom {
-		out[k] = v
+// Vocabulary maps each thresholds-file section of tests to every metric its
+// test records (built-ins and its own): what a thresholds file is validated
+// against.
+func Vocabulary(tests []*Test) map[string]map[string]metrics.Type {
+	out := make(map[string]map[string]metrics.Type, len(tests))
+	for _, t := range tests {
+		known := make(map[string]metrics.Type, len(runner.BuiltinMetrics)+len(t.Metrics))
+		for _, d := range runner.BuiltinMetrics {
+			known[d.Name] = d.Type
+		}
+		for _, d := range t.Metrics {
+			known[d.Name] = d.Type
+		}
+		out[t.Section()] = known
 	}
 	return out
 }
 
-var registry = map[string]*Test{}
-
-func register(t *Test) { registry[t.Name] = t }
-
-// Lookup returns the test called name.
-func Lookup(name string) (*Test, bool) {
-	t, ok := registry[name]
-	return t, ok
-}
-
-// All returns every test, by name.
-func All() []*Test {
-	out := make([]*Test, 0, len(registry))
-	for _, t := range registry {
-		out = append(out, t)
+// Join concatenates metric declarations (a shared family and a test's own).
+func Join(groups ...[]metrics.Def) []metrics.Def {
+	var out []metrics.Def
+	for _, g := range groups {
+		out = append(out, g...)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-// defineAll defines a test's custom metrics on reg.
-func defineAll(reg *metrics.Registry, defs map[string]metrics.Type, timeMetrics ...string) (map[string]*metrics.Metric, error) {
-	isTime := map[string]bool{}
-	for _, n := range timeMetrics {
-		isTime[n] = true
-	}
-	out := make(map[string]*metrics.Metric, len(defs))
-	for name, typ := range defs {
-		vt := metrics.Default
-		if isTime[name] {
-			vt = metrics.Time
-		}
-		m, err := reg.Define(name, typ, vt)
-		if err != nil {
-			return nil, err
-		}
-		out[name] = m
-	}
-	return out, nil
-}
-
-// jsonHeader returns the headers of a JSON request, with the API key when given.
-func jsonHeader(apiKey string) http.Header {
+// JSONHeader returns the headers of a JSON request, with the API key when given.
+func JSONHeader(apiKey string) http.Header {
 	h := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
 	if apiKey != "" {
 		h.Set("X-Api-Key", apiKey)
@@ -215,6 +255,21 @@ func jsonHeader(apiKey string) http.Header {
 	return h
 }
 
-func url(base, path string) string {
+// GetHeader is the header of a plain GET of a JSON API.
+func GetHeader() http.Header { return http.Header{"Accept": {"application/json"}} }
+
+// URL joins the target's base URL and a path.
+func URL(base, path string) string {
 	return strings.TrimRight(base, "/") + path
+}
+
+// CheckURL checks that raw is an absolute http:// or https:// URL with a
+// host and returns it without a trailing slash; name is the flag or argument
+// in the error ("--base-url", "URL").
+func CheckURL(name, raw string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("%s %q: want an http:// or https:// URL with a host", name, raw)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }

@@ -10,23 +10,24 @@ import (
 	"github.com/driftload/driftload/internal/driftlock"
 )
 
-// scrapeTimeout bounds one read of the target's /metrics.
-const scrapeTimeout = 3 * time.Second
+// ScrapeTimeout bounds one read of the target's /metrics.
+const ScrapeTimeout = 3 * time.Second
 
-// metricsScraper reads the target's Prometheus /metrics beside the test's
+// MetricsScraper reads the target's Prometheus /metrics beside the test's
 // traffic: its requests are not recorded as test requests.
-type metricsScraper struct {
+type MetricsScraper struct {
 	url    string
 	client *http.Client
 }
 
-func newMetricsScraper(env Env) *metricsScraper {
+// NewMetricsScraper returns a scraper of env's target /metrics.
+func NewMetricsScraper(env Env) *MetricsScraper {
 	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: env.Insecure}} //nolint:gosec // the user asked for --insecure
-	return &metricsScraper{url: url(env.BaseURL, "/metrics"), client: &http.Client{Transport: tr, Timeout: scrapeTimeout}}
+	return &MetricsScraper{url: URL(env.BaseURL, "/metrics"), client: &http.Client{Transport: tr, Timeout: ScrapeTimeout}}
 }
 
 // Scrape reads /metrics once.
-func (m *metricsScraper) Scrape(ctx context.Context) (driftlock.Samples, error) {
+func (m *MetricsScraper) Scrape(ctx context.Context) (driftlock.Samples, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.url, nil)
 	if err != nil {
 		return nil, err

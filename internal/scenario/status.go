@@ -9,9 +9,9 @@ import (
 	"github.com/driftload/driftload/internal/metrics"
 )
 
-// failuresByStatus counts failed requests (http_req_failed) by their status
+// FailuresByStatus counts failed requests (http_req_failed) by their status
 // tag; "0" means no response (timeout, connection error).
-func failuresByStatus(snap *metrics.Snapshot) map[string]int64 {
+func FailuresByStatus(snap *metrics.Snapshot) map[string]int64 {
 	out := map[string]int64{}
 	for _, ser := range snap.Series {
 		if ser.Metric.Name != "http_req_failed" || ser.Sink.Trues == 0 {
@@ -36,9 +36,9 @@ var statusMeaning = map[string]string{
 	"504": "gateway timeout",
 }
 
-// formatStatusCounts renders "503 overloaded ×120, 0 no response ×3", most
+// FormatStatusCounts renders "503 overloaded ×120, 0 no response ×3", most
 // frequent first, then by status; bare statuses are named.
-func formatStatusCounts(counts map[string]int64) string {
+func FormatStatusCounts(counts map[string]int64) string {
 	keys := make([]string, 0, len(counts))
 	for k := range counts {
 		keys = append(keys, k)

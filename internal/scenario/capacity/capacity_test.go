@@ -1,4 +1,4 @@
-package scenario
+package capacity
 
 import (
 	"container/list"
@@ -16,29 +16,30 @@ import (
 	"github.com/driftload/driftload/internal/driftlock"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
 // touchN counts n sequential new streams on the ledger.
-func touchN(l *capLedger, n int) {
+func touchN(l *ledger, n int) {
 	for range n {
 		l.send()
-		l.done(capTouched, true)
+		l.done(touched, true)
 	}
 }
 
-func addSentinel(l *capLedger, name, kind string) *capSentinel {
-	s := &capSentinel{stream: name, kind: kind}
+func addSentinel(l *ledger, name, kind string) *sentinel {
+	s := &sentinel{stream: name, kind: kind}
 	l.doneSentinel(s, l.send())
 	return s
 }
 
 func TestCapLedgerProbesEachSentinelOnceAtItsDistance(t *testing.T) {
-	l := newCapLedger(100) // retention after 90 newer, eviction after 110
+	l := newLedger(100) // retention after 90 newer, eviction after 110
 	if l.retentionAt != 90 || l.evictionAt != 110 {
 		t.Fatalf("targets %d/%d, want 90/110", l.retentionAt, l.evictionAt)
 	}
-	ev := addSentinel(l, "ev", capEviction)
-	ret := addSentinel(l, "ret", capRetention)
+	ev := addSentinel(l, "ev", eviction)
+	ret := addSentinel(l, "ret", retention)
 	touchN(l, 89)
 	if _, _, ok := l.nextProbe(); ok {
 		t.Fatal("no sentinel has 90 newer streams yet")
@@ -51,7 +52,7 @@ func TestCapLedgerProbesEachSentinelOnceAtItsDistance(t *testing.T) {
 	if _, _, ok := l.nextProbe(); ok {
 		t.Fatal("the eviction sentinel is not due before 110")
 	}
-	l.doneProbe(s, tk, capKept, capTouched)
+	l.doneProbe(s, tk, kept, touched)
 	// ret is ahead of ev already: its probe is no newer touch for ev.
 	touchN(l, 18) // ev: 91+18 = 109
 	if _, _, ok := l.nextProbe(); ok {
@@ -62,13 +63,13 @@ func TestCapLedgerProbesEachSentinelOnceAtItsDistance(t *testing.T) {
 	if !ok || s != ev {
 		t.Fatalf("want the eviction sentinel, got %v %v", s, ok)
 	}
-	l.doneProbe(s, tk, capEvicted, capTouched)
+	l.doneProbe(s, tk, evicted, touched)
 	if _, _, ok := l.nextProbe(); ok {
 		t.Fatal("each sentinel is probed once")
 	}
-	want := []capProbeRecord{
-		{Stream: "ret", Kind: capRetention, Newer: 90, NewerMin: 90, NewerMax: 90, Outcome: capKept},
-		{Stream: "ev", Kind: capEviction, Newer: 110, NewerMin: 110, NewerMax: 110, Outcome: capEvicted},
+	want := []probeRecord{
+		{Stream: "ret", Kind: retention, Newer: 90, NewerMin: 90, NewerMax: 90, Outcome: kept},
+		{Stream: "ev", Kind: eviction, Newer: 110, NewerMin: 110, NewerMax: 110, Outcome: evicted},
 	}
 	for i, w := range want {
 		if l.probes[i] != w {
@@ -79,36 +80,36 @@ func TestCapLedgerProbesEachSentinelOnceAtItsDistance(t *testing.T) {
 	if ps.Kept != 1 || ps.Evicted != 1 || ps.Pending != 0 || ps.Sentinels != 2 {
 		t.Errorf("stats %+v", ps)
 	}
-	if est != (capacityEstimate{AtLeast: 91, AtMost: 110}) || verdict != capAsExpected {
-		t.Errorf("estimate %+v verdict %s, want 91..110 %s", est, verdict, capAsExpected)
+	if est != (estimate{AtLeast: 91, AtMost: 110}) || verdict != asExpected {
+		t.Errorf("estimate %+v verdict %s, want 91..110 %s", est, verdict, asExpected)
 	}
 }
 
 func TestCapLedgerSkipsProbesOfNewerSentinels(t *testing.T) {
-	l := newCapLedger(10) // retention 9, eviction 11
-	old := addSentinel(l, "old", capEviction)
-	young := addSentinel(l, "young", capRetention)
+	l := newLedger(10) // retention 9, eviction 11
+	old := addSentinel(l, "old", eviction)
+	young := addSentinel(l, "young", retention)
 	touchN(l, 9)
 	s, tk, _ := l.nextProbe()
 	if s != young {
 		t.Fatalf("want young, got %v", s)
 	}
-	l.doneProbe(s, tk, capKept, capTouched)
+	l.doneProbe(s, tk, kept, touched)
 	// young's probe touched an entry already ahead of old: old's distance is
 	// 1 (young) + 9, not 11.
 	if got := old.newer(l.touches); got != 10 {
 		t.Fatalf("old has %d newer, want 10", got)
 	}
 	// A probe of an older sentinel counts for a younger one.
-	l2 := newCapLedger(10)
-	a := addSentinel(l2, "a", capRetention)
-	b := addSentinel(l2, "b", capEviction)
+	l2 := newLedger(10)
+	a := addSentinel(l2, "a", retention)
+	b := addSentinel(l2, "b", eviction)
 	touchN(l2, 8)
 	s, tk, _ = l2.nextProbe() // a: b + 8 = 9
 	if s != a {
 		t.Fatalf("want a, got %v", s)
 	}
-	l2.doneProbe(s, tk, capEvicted, capTouched)
+	l2.doneProbe(s, tk, evicted, touched)
 	if got := b.newer(l2.touches); got != 9 {
 		t.Fatalf("b has %d newer, want 9 (8 streams and a's re-creation)", got)
 	}
@@ -120,7 +121,7 @@ func TestCapLedgerSkipsProbesOfNewerSentinels(t *testing.T) {
 	touchN(l2, 2)
 	s, tk, _ = l2.nextProbe()
 	before := l2.touches
-	l2.doneProbe(s, tk, capFailed, capNoTouch)
+	l2.doneProbe(s, tk, failed, noTouch)
 	if l2.touches != before || l2.inflight != 0 {
 		t.Fatalf("failed probe: touches %d→%d, in flight %d", before, l2.touches, l2.inflight)
 	}
@@ -128,40 +129,40 @@ func TestCapLedgerSkipsProbesOfNewerSentinels(t *testing.T) {
 
 // With requests in flight, the distance is only known within bounds.
 func TestCapLedgerBoundsCoverRequestsInFlight(t *testing.T) {
-	l := newCapLedger(4) // retention after 3, eviction after 5
-	l.send()             // A: in flight when the sentinel is sent
-	tk := l.send()       // the sentinel
-	l.send()             // B: sent while the sentinel is in flight
-	s := &capSentinel{stream: "s", kind: capRetention}
+	l := newLedger(4) // retention after 3, eviction after 5
+	l.send()          // A: in flight when the sentinel is sent
+	tk := l.send()    // the sentinel
+	l.send()          // B: sent while the sentinel is in flight
+	s := &sentinel{stream: "s", kind: retention}
 	l.doneSentinel(s, tk)
 	if s.before != 2 {
 		t.Fatalf("F₁ = %d, want 2 (A in flight, B sent meanwhile)", s.before)
 	}
-	l.done(capTouched, true) // A answered: counted, though it may have reached the cache first
-	l.done(capTouched, true) // B
+	l.done(touched, true) // A answered: counted, though it may have reached the cache first
+	l.done(touched, true) // B
 	touchN(l, 1)
 	l.send()
-	l.done(capMaybeTouched, false) // timed out: the server may have created its stream
-	l.send()                       // C: in flight when the probe goes
+	l.done(maybeTouched, false) // timed out: the server may have created its stream
+	l.send()                    // C: in flight when the probe goes
 	p, ptk, ok := l.nextProbe()
 	if !ok || p != s {
 		t.Fatalf("sentinel due after 3 newer, got %v %v", p, ok)
 	}
 	l.send() // D: sent while the probe is in flight
-	l.doneProbe(p, ptk, capEvicted, capTouched)
+	l.doneProbe(p, ptk, evicted, touched)
 	got := l.probes[0]
-	want := capProbeRecord{Stream: "s", Kind: capRetention, Newer: 3, NewerMin: 1, NewerMax: 6, Outcome: capEvicted}
+	want := probeRecord{Stream: "s", Kind: retention, Newer: 3, NewerMin: 1, NewerMax: 6, Outcome: evicted}
 	if got != want {
 		t.Fatalf("probe %+v, want %+v", got, want)
 	}
 	// Evicted after at most 6 newer with 4 expected: not provably below.
-	if _, est, verdict := l.summary(1); verdict != capAsExpected || est.AtMost != 6 {
+	if _, est, verdict := l.summary(1); verdict != asExpected || est.AtMost != 6 {
 		t.Fatalf("verdict %s, estimate %+v", verdict, est)
 	}
 }
 
 func TestCapSentinelTurnsAlternateKinds(t *testing.T) {
-	l := newCapLedger(100)
+	l := newLedger(100)
 	var got []string
 	for range 12 {
 		if kind, ok := l.sentinelTurn(3); ok {
@@ -187,43 +188,43 @@ func TestCapVerdict(t *testing.T) {
 		probes  []probe
 		verdict string
 		failed  bool
-		est     capacityEstimate
+		est     estimate
 		line    string
 	}{
-		{"no probes", nil, capInconclusive, false, capacityEstimate{}, "no probe was due"},
-		{"unknown only", []probe{{capEviction, 1100, 1100, capUnknown}}, capInconclusive, false, capacityEstimate{}, "no status"},
-		{"all kept", []probe{{capRetention, 900, 905, capKept}, {capEviction, 1100, 1110, capKept}}, capNoEviction, false,
-			capacityEstimate{AtLeast: 1101}, "held ≥ 1101 streams"},
-		{"evicted beyond, kept inside", []probe{{capRetention, 895, 902, capKept}, {capEviction, 1098, 1104, capEvicted}}, capAsExpected, false,
-			capacityEstimate{AtLeast: 896, AtMost: 1104}, "between 896 and 1104"},
-		{"evicted only beyond", []probe{{capEviction, 1100, 1100, capEvicted}}, capAsExpected, false,
-			capacityEstimate{AtMost: 1100}, "at most 1100"},
-		{"evicted below expected", []probe{{capRetention, 890, 905, capEvicted}, {capEviction, 1100, 1100, capEvicted}}, capBelowExpected, true,
-			capacityEstimate{AtMost: 905}, "fewer than the expected 1000"},
-		{"upper bound reaches expected: not a failure", []probe{{capRetention, 890, 1000, capEvicted}}, capAsExpected, false,
-			capacityEstimate{AtMost: 1000}, "at most 1000"},
-		{"failed probes prove nothing", []probe{{capRetention, 10, 10, capFailed}}, capInconclusive, false, capacityEstimate{}, "inconclusive"},
+		{"no probes", nil, inconclusive, false, estimate{}, "no probe was due"},
+		{"unknown only", []probe{{eviction, 1100, 1100, unknown}}, inconclusive, false, estimate{}, "no status"},
+		{"all kept", []probe{{retention, 900, 905, kept}, {eviction, 1100, 1110, kept}}, noEviction, false,
+			estimate{AtLeast: 1101}, "held ≥ 1101 streams"},
+		{"evicted beyond, kept inside", []probe{{retention, 895, 902, kept}, {eviction, 1098, 1104, evicted}}, asExpected, false,
+			estimate{AtLeast: 896, AtMost: 1104}, "between 896 and 1104"},
+		{"evicted only beyond", []probe{{eviction, 1100, 1100, evicted}}, asExpected, false,
+			estimate{AtMost: 1100}, "at most 1100"},
+		{"evicted below expected", []probe{{retention, 890, 905, evicted}, {eviction, 1100, 1100, evicted}}, belowExpected, true,
+			estimate{AtMost: 905}, "fewer than the expected 1000"},
+		{"upper bound reaches expected: not a failure", []probe{{retention, 890, 1000, evicted}}, asExpected, false,
+			estimate{AtMost: 1000}, "at most 1000"},
+		{"failed probes prove nothing", []probe{{retention, 10, 10, failed}}, inconclusive, false, estimate{}, "inconclusive"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			l := newCapLedger(1000)
+			l := newLedger(1000)
 			for i, p := range c.probes {
 				// A sentinel probed after min touches, with max−min other
 				// requests in flight when the probe was sent.
-				s := &capSentinel{stream: fmt.Sprint(i), kind: p.kind}
+				s := &sentinel{stream: fmt.Sprint(i), kind: p.kind}
 				l.inflight++
 				l.sends++
-				touch := capTouched
-				if p.outcome == capFailed {
-					touch = capNoTouch
+				touch := touched
+				if p.outcome == failed {
+					touch = noTouch
 				}
-				l.doneProbe(s, capTicket{at: p.min + 1, inflight: int(p.max - p.min), sends: l.sends - 1}, p.outcome, touch)
+				l.doneProbe(s, ticket{at: p.min + 1, inflight: int(p.max - p.min), sends: l.sends - 1}, p.outcome, touch)
 			}
 			ps, est, verdict := l.summary(50)
 			if verdict != c.verdict || est != c.est {
 				t.Fatalf("verdict %s estimate %+v, want %s %+v", verdict, est, c.verdict, c.est)
 			}
-			f := capacityFindings(capacityAnalysis{StreamsCreated: 5000, ExpectedCapacity: 1000, Probes: ps, Estimate: est, Verdict: verdict}, l.maxProbed)
+			f := findings(capacityAnalysis{StreamsCreated: 5000, ExpectedCapacity: 1000, Probes: ps, Estimate: est, Verdict: verdict}, l.maxProbed)
 			if f.Failed != c.failed || (f.FailReason == "") == c.failed {
 				t.Fatalf("failed %v (%q), want %v", f.Failed, f.FailReason, c.failed)
 			}
@@ -250,7 +251,7 @@ func TestCapIsExhaustion(t *testing.T) {
 		{400, "invalid_argument", "baseline_size exceeds capacity", false},
 	}
 	for _, c := range cases {
-		got := capIsExhaustion(c.status, driftlock.ErrorBody{Code: c.code, Message: c.message})
+		got := isExhaustion(c.status, driftlock.ErrorBody{Code: c.code, Message: c.message})
 		if got != c.want {
 			t.Errorf("%d %s %q: %v, want %v", c.status, c.code, c.message, got, c.want)
 		}
@@ -258,7 +259,7 @@ func TestCapIsExhaustion(t *testing.T) {
 }
 
 func TestCapErrorTally(t *testing.T) {
-	e := &capErrorTally{byKey: map[string]int64{}}
+	e := &errorTally{byKey: map[string]int64{}}
 	e.add(503, nil, false, []byte(`{"error":{"code":"service_unavailable","message":"no free detector"}}`))
 	e.add(503, nil, false, []byte(`{"error":{"code":"service_unavailable","message":"overloaded"}}`))
 	e.add(429, nil, false, []byte(`{"error":{"code":"rate_limit_exceeded","message":"slow down"}}`))
@@ -272,7 +273,7 @@ func TestCapErrorTally(t *testing.T) {
 	if e.exhaustion != 1 || e.example != "503 service_unavailable: no free detector" {
 		t.Fatalf("exhaustion %d %q", e.exhaustion, e.example)
 	}
-	got := capFormatErrors(e.byKey)
+	got := scenario.FormatStatusCounts(e.byKey)
 	if got != "503 service_unavailable ×2, 0 no response ×1, 0 timeout ×1, 429 rate_limit_exceeded ×1, 502 bad gateway ×1" {
 		t.Fatalf("formatted %q", got)
 	}
@@ -300,10 +301,10 @@ func (f *fakeScraper) Scrape(context.Context) (driftlock.Samples, error) {
 }
 
 func TestCapObserveReadsDetectorGauges(t *testing.T) {
-	c := &capacity{ledger: newCapLedger(10), errs: &capErrorTally{byKey: map[string]int64{}}}
+	c := &capacity{ledger: newLedger(10), errs: &errorTally{byKey: map[string]int64{}}}
 	c.scraper = &fakeScraper{answers: []fakeAnswer{{0, 40, nil}, {300, 40, nil}, {0, 0, errors.New("timeout")}, {200, 140, nil}, {180, 165, nil}}}
 	for range 5 {
-		c.Observe(Interval{})
+		c.Observe(scenario.Interval{})
 	}
 	a := c.Analyse(nil).Data.(capacityAnalysis)
 	if a.DetectorsActivePeak == nil || *a.DetectorsActivePeak != 300 {
@@ -318,13 +319,13 @@ func TestCapObserveReadsDetectorGauges(t *testing.T) {
 
 	// A target without /metrics is asked three times, then left alone.
 	none := &fakeScraper{answers: []fakeAnswer{{err: errors.New("GET /metrics: status 404")}}}
-	c = &capacity{ledger: newCapLedger(10), errs: &capErrorTally{byKey: map[string]int64{}}, scraper: none}
+	c = &capacity{ledger: newLedger(10), errs: &errorTally{byKey: map[string]int64{}}, scraper: none}
 	for range 10 {
-		c.Observe(Interval{})
+		c.Observe(scenario.Interval{})
 	}
 	f := c.Analyse(nil)
 	a = f.Data.(capacityAnalysis)
-	if none.calls != capScrapeGiveUp || a.DetectorsActivePeak != nil || a.Evictions != nil || !strings.Contains(a.MetricsError, "404") {
+	if none.calls != scrapeGiveUp || a.DetectorsActivePeak != nil || a.Evictions != nil || !strings.Contains(a.MetricsError, "404") {
 		t.Fatalf("calls %d, analysis %+v", none.calls, a)
 	}
 	if !strings.Contains(strings.Join(f.Lines, "\n"), "/metrics not read") {
@@ -403,11 +404,11 @@ func (f *fakeLRU) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // runCapacity drives a capacity instance against srv with vus VUs, each
 // running iters iterations back to back, and returns its findings.
-func runCapacity(t *testing.T, srv *httptest.Server, opts CapacityOptions, vus, iters int) (Findings, *metrics.Snapshot) {
+func runCapacity(t *testing.T, srv *httptest.Server, opts Options, vus, iters int) (scenario.Findings, *metrics.Snapshot) {
 	t.Helper()
 	reg := metrics.NewRegistry()
 	b := runner.DefineBuiltins(reg)
-	env := Env{BaseURL: srv.URL, APIKey: "dlk_test", Run: "t", Endpoint: "detect", Start: time.Unix(0, 0), TimeScale: 1, Options: &opts}
+	env := scenario.Env{BaseURL: srv.URL, APIKey: "dlk_test", Run: "t", Endpoint: "detect", Start: time.Unix(0, 0), TimeScale: 1, Options: &opts}
 	inst, err := newCapacity(env, reg)
 	if err != nil {
 		t.Fatal(err)
@@ -430,12 +431,12 @@ func runCapacity(t *testing.T, srv *httptest.Server, opts CapacityOptions, vus, 
 		})
 	}
 	wg.Wait()
-	c.Observe(Interval{})
+	c.Observe(scenario.Interval{})
 	return c.Analyse(nil), reg.Snapshot()
 }
 
-// capIters is how many iterations (new streams) an LRU run makes in all.
-const capIters = 240
+// lruIters is how many iterations (new streams) an LRU run makes in all.
+const lruIters = 240
 
 func TestCapacityAgainstAnLRU(t *testing.T) {
 	cases := []struct {
@@ -447,11 +448,11 @@ func TestCapacityAgainstAnLRU(t *testing.T) {
 		evicted  bool // eviction probes come back calibrating
 		retained bool // retention probes come back ready
 	}{
-		{"cache larger than expected", 1000, 1, capNoEviction, false, false, true},
-		{"cache as expected", 100, 1, capAsExpected, false, true, true},
-		{"cache smaller than expected", 60, 1, capBelowExpected, true, true, false},
-		{"cache as expected, concurrent", 100, 4, capAsExpected, false, true, true},
-		{"cache smaller than expected, concurrent", 50, 4, capBelowExpected, true, true, false},
+		{"cache larger than expected", 1000, 1, noEviction, false, false, true},
+		{"cache as expected", 100, 1, asExpected, false, true, true},
+		{"cache smaller than expected", 60, 1, belowExpected, true, true, false},
+		{"cache as expected, concurrent", 100, 4, asExpected, false, true, true},
+		{"cache smaller than expected, concurrent", 50, 4, belowExpected, true, true, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -460,28 +461,28 @@ func TestCapacityAgainstAnLRU(t *testing.T) {
 			defer srv.Close()
 			// Expected 100: sentinels every 5th stream, retention probes
 			// after 90 newer, eviction probes after 110.
-			f, snap := runCapacity(t, srv, CapacityOptions{ExpectedCapacity: 100}, c.vus, capIters/c.vus)
+			f, snap := runCapacity(t, srv, Options{ExpectedCapacity: 100}, c.vus, lruIters/c.vus)
 			a := f.Data.(capacityAnalysis)
 			text := strings.Join(f.Lines, "\n")
 			if a.Verdict != c.verdict || f.Failed != c.failed {
 				t.Fatalf("verdict %s failed %v, want %s %v\n%s", a.Verdict, f.Failed, c.verdict, c.failed, text)
 			}
 			byKind := a.Probes.ByKind
-			if got := byKind[capEviction][capEvicted] > 0; got != c.evicted || byKind[capEviction][capKept] > 0 == c.evicted {
-				t.Errorf("eviction probes %v, want evicted=%v\n%s", byKind[capEviction], c.evicted, text)
+			if got := byKind[eviction][evicted] > 0; got != c.evicted || byKind[eviction][kept] > 0 == c.evicted {
+				t.Errorf("eviction probes %v, want evicted=%v\n%s", byKind[eviction], c.evicted, text)
 			}
-			if got := byKind[capRetention][capKept] > 0; got != c.retained || byKind[capRetention][capEvicted] > 0 == c.retained {
-				t.Errorf("retention probes %v, want kept=%v\n%s", byKind[capRetention], c.retained, text)
+			if got := byKind[retention][kept] > 0; got != c.retained || byKind[retention][evicted] > 0 == c.retained {
+				t.Errorf("retention probes %v, want kept=%v\n%s", byKind[retention], c.retained, text)
 			}
 			if a.Probes.Failed != 0 || a.Probes.Unknown != 0 || len(a.ErrorsByStatus) != 0 {
 				t.Errorf("probes failed %d unknown %d, errors %v", a.Probes.Failed, a.Probes.Unknown, a.ErrorsByStatus)
 			}
 			// Every iteration creates one stream; probes are not streams.
-			if a.StreamsCreated != capIters {
-				t.Errorf("streams created %d, want %d", a.StreamsCreated, capIters)
+			if a.StreamsCreated != lruIters {
+				t.Errorf("streams created %d, want %d", a.StreamsCreated, lruIters)
 			}
-			if s, ok := snap.Sink("unique_streams_created", nil); !ok || s.Sum != capIters {
-				t.Errorf("unique_streams_created %v, want %d", s, capIters)
+			if s, ok := snap.Sink("unique_streams_created", nil); !ok || s.Sum != lruIters {
+				t.Errorf("unique_streams_created %v, want %d", s, lruIters)
 			}
 			if s, ok := snap.Sink("http_reqs", metrics.Tags{{Key: "scenario", Value: "probe"}}); !ok || int64(s.Sum) != a.Probes.Kept+a.Probes.Evicted {
 				t.Errorf("probe requests %v, want %d", s, a.Probes.Kept+a.Probes.Evicted)
@@ -489,7 +490,7 @@ func TestCapacityAgainstAnLRU(t *testing.T) {
 			if a.DetectorsActivePeak == nil || *a.DetectorsActivePeak > float64(c.cache) {
 				t.Errorf("detectors active peak %v, cache %d", a.DetectorsActivePeak, c.cache)
 			}
-			if wantEv := c.cache < capIters; a.Evictions == nil || (*a.Evictions > 0) != wantEv {
+			if wantEv := c.cache < lruIters; a.Evictions == nil || (*a.Evictions > 0) != wantEv {
 				t.Errorf("evictions %v, want some: %v", a.Evictions, wantEv)
 			}
 			// Sequential runs know every distance exactly.
@@ -498,7 +499,7 @@ func TestCapacityAgainstAnLRU(t *testing.T) {
 					if p.NewerMin != p.Newer || p.NewerMax != p.Newer {
 						t.Fatalf("sequential probe with slack: %+v", p)
 					}
-					if kept := p.Outcome == capKept; kept != (p.Newer < int64(c.cache)) {
+					if kept := p.Outcome == kept; kept != (p.Newer < int64(c.cache)) {
 						t.Fatalf("LRU of %d: probe %+v", c.cache, p)
 					}
 				}
@@ -510,14 +511,14 @@ func TestCapacityAgainstAnLRU(t *testing.T) {
 func TestCapacityRejectsBadOptions(t *testing.T) {
 	cases := []struct {
 		name string
-		env  Env
+		env  scenario.Env
 		want string
 	}{
-		{"demo route", Env{Endpoint: "demo", APIKey: "k"}, "--endpoint detect"},
-		{"negative capacity", Env{APIKey: "k", Options: &CapacityOptions{ExpectedCapacity: -1}}, "--expected-capacity"},
-		{"zero capacity", Env{APIKey: "k", Options: &CapacityOptions{}}, "--expected-capacity"},
-		{"negative sentinel spacing", Env{APIKey: "k", Options: &CapacityOptions{ExpectedCapacity: 10, SentinelEvery: -2}}, "--sentinel-every"},
-		{"no key", Env{}, "api-key"},
+		{"demo route", scenario.Env{Endpoint: "demo", APIKey: "k"}, "--endpoint detect"},
+		{"negative capacity", scenario.Env{APIKey: "k", Options: &Options{ExpectedCapacity: -1}}, "--expected-capacity"},
+		{"zero capacity", scenario.Env{APIKey: "k", Options: &Options{}}, "--expected-capacity"},
+		{"negative sentinel spacing", scenario.Env{APIKey: "k", Options: &Options{ExpectedCapacity: 10, SentinelEvery: -2}}, "--sentinel-every"},
+		{"no key", scenario.Env{}, "api-key"},
 	}
 	for _, c := range cases {
 		_, err := newCapacity(c.env, metrics.NewRegistry())

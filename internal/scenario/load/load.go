@@ -1,75 +1,80 @@
-package scenario
+// Package load is driftload's load test: the release baseline under a
+// realistic mix.
+package load
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/driftload/driftload/internal/driftlock"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
-func init() {
-	register(&Test{
-		Name:       "load",
-		Short:      "15 min ramp 0→25→50→100→50→0 with a realistic mix: the release baseline",
-		ResultFile: "load_test_results.json",
-		Metrics:    catalog["load"],
-		DefaultStages: []runner.Stage{
-			{Duration: time.Minute, Target: 25},
-			{Duration: 2 * time.Minute, Target: 50},
-			{Duration: 2 * time.Minute, Target: 100},
-			{Duration: 5 * time.Minute, Target: 100},
-			{Duration: 3 * time.Minute, Target: 50},
-			{Duration: 2 * time.Minute, Target: 0},
-		},
-		DefaultVUs:      25,
-		DefaultDuration: 15 * time.Minute,
-		SendsDetect:     true,
-		New:             newLoad,
-	})
+// Test declares the load test.
+var Test = &scenario.Test{
+	Name:  "load",
+	Short: "15 min ramp 0→25→50→100→50→0 with a realistic mix: the release baseline",
+	Long: `load is the baseline to document before each release: 15 minutes ramping
+0→25→50→100 VUs, 5 minutes at 100, then down to 0. Each iteration is a normal detect of
+10–110 log events (70 %), a large batch of 500–1000 mixed events with the strict profile
+(20 %) or a health check (10 %). Metrics are tagged scenario:normal|large_batch|health.
+Use --time-scale 0.02 to run the same shape in 18 seconds.`,
+	ResultFile: "load_test_results.json",
+	Metrics:    scenario.DetectMetrics,
+	DefaultStages: []runner.Stage{
+		{Duration: time.Minute, Target: 25},
+		{Duration: 2 * time.Minute, Target: 50},
+		{Duration: 2 * time.Minute, Target: 100},
+		{Duration: 5 * time.Minute, Target: 100},
+		{Duration: 3 * time.Minute, Target: 50},
+		{Duration: 2 * time.Minute, Target: 0},
+	},
+	DefaultVUs:      25,
+	DefaultDuration: 15 * time.Minute,
+	SendsDetect:     true,
+	New:             newLoad,
 }
 
 // The load mix and its think times.
 const (
-	loadNormalShare = 0.70
-	loadLargeShare  = 0.20 // the rest (10 %) are health checks
-	// loadIterationsPerStream: a normal stream is reused for this many iterations of its VU.
-	loadIterationsPerStream = 10
-	// loadSensitiveShare of normal streams use the sensitive profile, the rest balanced.
-	loadSensitiveShare = 0.2
+	normalShare = 0.70
+	largeShare  = 0.20 // the rest (10 %) are health checks
+	// iterationsPerStream: a normal stream is reused for this many iterations of its VU.
+	iterationsPerStream = 10
+	// sensitiveShare of normal streams use the sensitive profile, the rest balanced.
+	sensitiveShare = 0.2
 )
 
 type load struct {
-	env      Env
-	detect   *detectClient
+	env      scenario.Env
+	detect   *scenario.DetectClient
 	balanced driftlock.Profile
 	sens     driftlock.Profile
 	strict   driftlock.Profile
-	health   http.Header
 }
 
 // loadVU tracks how many events each of a VU's streams has received, to
 // know when a stream is past calibration.
 type loadVU struct {
-	buffers
+	scenario.Buffers
 	normalIndex int64
 	normalSent  int
 	largeSent   int
 }
 
-func newLoad(env Env, reg *metrics.Registry) (Instance, error) {
-	d, err := newDetectClient(env, reg)
+func newLoad(env scenario.Env, reg *metrics.Registry) (scenario.Instance, error) {
+	d, err := scenario.NewDetectClient(env, reg)
 	if err != nil {
 		return nil, err
 	}
-	l := &load{env: env, detect: d, health: http.Header{"Accept": {"application/json"}}}
+	l := &load{env: env, detect: d}
 	l.balanced, _ = driftlock.ProfileByName("balanced")
 	l.sens, _ = driftlock.ProfileByName("sensitive")
 	strict, _ := driftlock.ProfileByName("strict")
-	l.strict = strict.Clamp(env.maxEvents())
+	l.strict = strict.Clamp(env.EventLimit())
 	return l, nil
 }
 
@@ -79,37 +84,31 @@ func (l *load) Iteration(ctx context.Context, vu *runner.VU) {
 	st := vu.Data.(*loadVU)
 	roll := vu.Rand.Float64()
 	switch {
-	case roll < loadNormalShare:
+	case roll < normalShare:
 		l.normal(ctx, vu, st)
 		vu.Think(ctx, vu.Between(time.Second, 1500*time.Millisecond))
-	case roll < loadNormalShare+loadLargeShare:
+	case roll < normalShare+largeShare:
 		l.large(ctx, vu, st)
 		vu.Think(ctx, vu.Between(2*time.Second, 3*time.Second))
 	default:
-		resp := vu.Do(ctx, &runner.Request{
-			Method: http.MethodGet, URL: url(l.env.BaseURL, "/healthz"), Header: l.health,
-			Endpoint: "healthz", Scenario: "health", Timeout: l.env.Timeout,
-		})
-		if !resp.Canceled {
-			vu.Check("health status 200", resp.OK(200), metrics.Tag{Key: "scenario", Value: "health"})
-		}
+		scenario.HealthCheck(ctx, vu, l.env)
 		vu.Think(ctx, 500*time.Millisecond)
 	}
 }
 
 // normal: 10–110 log events on stream-<vu>-<iter/10>.
 func (l *load) normal(ctx context.Context, vu *runner.VU, st *loadVU) {
-	idx := vu.Iteration / loadIterationsPerStream
+	idx := vu.Iteration / iterationsPerStream
 	if idx != st.normalIndex {
 		st.normalIndex, st.normalSent = idx, 0
 	}
 	profile := l.balanced
 	// The profile is a property of the stream: the same for all its requests.
-	if float64(uint64(idx*2654435761+int64(vu.ID))%100)/100 < loadSensitiveShare {
+	if float64(uint64(idx*2654435761+int64(vu.ID))%100)/100 < sensitiveShare {
 		profile = l.sens
 	}
 	n := vu.IntBetween(10, 110)
-	out := l.detect.do(ctx, vu, &st.buffers, detectCall{
+	out := l.detect.Do(ctx, vu, &st.Buffers, scenario.DetectCall{
 		Stream:   gen.StreamID("stream", l.env.Run, vu.ID, int(idx)),
 		Batch:    gen.Batch{Size: n, Mix: gen.LogsWithAnomalies, AnomalyRate: 0.02},
 		Profile:  &profile,
@@ -124,9 +123,9 @@ func (l *load) normal(ctx context.Context, vu *runner.VU, st *loadVU) {
 
 // large: 500–1000 mixed events on the VU's own stream, strict profile.
 func (l *load) large(ctx context.Context, vu *runner.VU, st *loadVU) {
-	n := vu.IntBetween(500, min(1000, l.env.maxEvents()))
+	n := vu.IntBetween(500, min(1000, l.env.EventLimit()))
 	p := l.strict
-	out := l.detect.do(ctx, vu, &st.buffers, detectCall{
+	out := l.detect.Do(ctx, vu, &st.Buffers, scenario.DetectCall{
 		Stream:   gen.StreamID("large", l.env.Run, vu.ID),
 		Batch:    gen.Batch{Size: n, Mix: gen.Mixed},
 		Profile:  &p,
@@ -144,4 +143,4 @@ func (l *load) large(ctx context.Context, vu *runner.VU, st *loadVU) {
 	}
 }
 
-func (l *load) Analyse(*metrics.Snapshot) Findings { return Findings{} }
+func (l *load) Analyse(*metrics.Snapshot) scenario.Findings { return scenario.Findings{} }

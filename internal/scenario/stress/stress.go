@@ -1,4 +1,6 @@
-package scenario
+// Package stress is driftload's stress test: where does the API break, and
+// does it recover.
+package stress
 
 import (
 	"context"
@@ -10,43 +12,55 @@ import (
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
+	"github.com/driftload/driftload/internal/threshold"
 )
 
-func init() {
-	register(&Test{
-		Name:       "stress",
-		Short:      "10 min up to 200 VUs: where does it break, and does it recover",
-		ResultFile: "stress_test_results.json",
-		Metrics:    catalog["stress"],
-		DefaultStages: []runner.Stage{
-			{Duration: time.Minute, Target: 50},
-			{Duration: 2 * time.Minute, Target: 100},
-			{Duration: 2 * time.Minute, Target: 150},
-			{Duration: 2 * time.Minute, Target: 200},
-			{Duration: 2 * time.Minute, Target: 150},
-			{Duration: time.Minute, Target: 0},
-		},
-		DefaultVUs:      50,
-		DefaultDuration: 10 * time.Minute,
-		DefaultInterval: stressBucket,
-		SendsDetect:     true,
-		New:             newStress,
-	})
+// Test declares the stress test.
+var Test = &scenario.Test{
+	Name:  "stress",
+	Short: "10 min up to 200 VUs: where does it break, and does it recover",
+	Long: `stress finds where the API breaks: 10 minutes ramping 50→100→150→200 VUs and back
+down, every iteration a 200–1000-event mixed batch on a fresh stream with the strict
+profile (10 s timeout). The summary and analysis.breaking_point in the result file say at
+what VU level errors start, where latency bends, the peak sustained throughput, whether 5xx
+and timeouts occurred and when, and whether the system recovered in the final ramp-down.
+A level's latency is judged against the p(95) threshold of http_req_duration.`,
+	ResultFile: "stress_test_results.json",
+	Metrics:    scenario.Join(scenario.DetectMetrics, stressMetrics),
+	DefaultStages: []runner.Stage{
+		{Duration: time.Minute, Target: 50},
+		{Duration: 2 * time.Minute, Target: 100},
+		{Duration: 2 * time.Minute, Target: 150},
+		{Duration: 2 * time.Minute, Target: 200},
+		{Duration: 2 * time.Minute, Target: 150},
+		{Duration: time.Minute, Target: 0},
+	},
+	DefaultVUs:      50,
+	DefaultDuration: 10 * time.Minute,
+	DefaultInterval: bucket,
+	SendsDetect:     true,
+	New:             newStress,
+}
+
+// stressMetrics are stress's own metrics beside the detect family.
+var stressMetrics = []metrics.Def{
+	{Name: "server_errors", Type: metrics.Counter},
+	{Name: "timeouts", Type: metrics.Counter},
+	{Name: "error_rate", Type: metrics.Rate},
 }
 
 const (
-	stressTimeout = 10 * time.Second
-	// stressBucket is the breaking-point analysis' time bucket at real time;
-	// --time-scale shrinks it with the stages (never below stressMinBucket).
-	stressBucket    = 5 * time.Second
-	stressMinBucket = 200 * time.Millisecond
-	// stressP95Limit is the latency a level may not exceed (the p95 threshold).
-	stressP95Limit = 1000
+	requestTimeout = 10 * time.Second
+	// bucket is the breaking-point analysis' time bucket at real time;
+	// --time-scale shrinks it with the stages (never below minBucket).
+	bucket    = 5 * time.Second
+	minBucket = 200 * time.Millisecond
 )
 
 type stress struct {
-	env     Env
-	detect  *detectClient
+	env     scenario.Env
+	detect  *scenario.DetectClient
 	strict  driftlock.Profile
 	server  *metrics.Metric
 	timeout *metrics.Metric
@@ -56,19 +70,15 @@ type stress struct {
 	buckets []analysis.Bucket
 }
 
-func newStress(env Env, reg *metrics.Registry) (Instance, error) {
-	d, err := newDetectClient(env, reg)
+func newStress(env scenario.Env, reg *metrics.Registry) (scenario.Instance, error) {
+	d, err := scenario.NewDetectClient(env, reg)
 	if err != nil {
 		return nil, err
 	}
 	s := &stress{env: env, detect: d}
 	strict, _ := driftlock.ProfileByName("strict")
-	s.strict = strict.Clamp(env.maxEvents())
-	ms, err := defineAll(reg, map[string]metrics.Type{
-		"server_errors": metrics.Counter,
-		"timeouts":      metrics.Counter,
-		"error_rate":    metrics.Rate,
-	})
+	s.strict = strict.Clamp(env.EventLimit())
+	ms, err := reg.DefineAll(stressMetrics)
 	if err != nil {
 		return nil, err
 	}
@@ -76,14 +86,14 @@ func newStress(env Env, reg *metrics.Registry) (Instance, error) {
 	return s, nil
 }
 
-func (s *stress) SetupVU(vu *runner.VU) { vu.Data = &buffers{} }
+func (s *stress) SetupVU(vu *runner.VU) { vu.Data = &scenario.Buffers{} }
 
 // Iteration: a 200–1000-event mixed batch on a fresh stream, strict profile.
 func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
-	buf := vu.Data.(*buffers)
+	buf := vu.Data.(*scenario.Buffers)
 	p := s.strict
-	n := vu.IntBetween(200, min(1000, s.env.maxEvents()))
-	out := s.detect.do(ctx, vu, buf, detectCall{
+	n := vu.IntBetween(200, min(1000, s.env.EventLimit()))
+	out := s.detect.Do(ctx, vu, buf, scenario.DetectCall{
 		Stream:  gen.StreamID("stress", s.env.Run, vu.ID, int(vu.Iteration)),
 		Batch:   gen.Batch{Size: n, Mix: gen.Mixed},
 		Profile: &p,
@@ -92,7 +102,7 @@ func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
 		// the server analyses part of it: those responses measure detection.
 		Warm:     n >= p.BaselineSize+p.WindowSize,
 		Scenario: "stress",
-		Timeout:  stressTimeout,
+		Timeout:  requestTimeout,
 	})
 	if out.Resp.Canceled {
 		return
@@ -108,16 +118,16 @@ func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
 	vu.Think(ctx, vu.Between(500*time.Millisecond, 700*time.Millisecond))
 }
 
-// Interval implements IntervalObserver.
+// The stress instance analyses interval by interval.
+var _ scenario.IntervalObserver = (*stress)(nil)
+
+// Interval implements scenario.IntervalObserver.
 func (s *stress) Interval() time.Duration {
-	if s.env.Interval > 0 {
-		return s.env.Interval
-	}
-	return max(stressMinBucket, runner.ScaleDuration(stressBucket, s.env.TimeScale))
+	return s.env.ScaledInterval(bucket, minBucket)
 }
 
-// Observe implements IntervalObserver: one breaking-point bucket per interval.
-func (s *stress) Observe(iv Interval) {
+// Observe implements scenario.IntervalObserver: one breaking-point bucket per interval.
+func (s *stress) Observe(iv scenario.Interval) {
 	b := analysis.Bucket{Start: iv.Start, End: iv.End, VUs: iv.VUs}
 	if reqs, ok := iv.Snap.Sink("http_reqs", nil); ok {
 		b.Requests = int64(reqs.Sum)
@@ -146,18 +156,20 @@ type stressAnalysis struct {
 	FailuresByStatus map[string]int64 `json:"failures_by_status,omitempty"`
 }
 
-func (s *stress) Analyse(snap *metrics.Snapshot) Findings {
+func (s *stress) Analyse(snap *metrics.Snapshot) scenario.Findings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	opts := analysis.BreakingPointOptions{P95Limit: stressP95Limit}
+	// A level fails when its p95 exceeds the test's p(95) threshold.
+	p95Limit, _ := threshold.UpperLimit(s.env.Thresholds, "http_req_duration", threshold.Stat{Name: "p", P: 95})
+	opts := analysis.BreakingPointOptions{P95Limit: p95Limit}
 	opts.FirstStageEnd, opts.FinalStageStart = stageBounds(s.env.Stages)
 	bp := analysis.AnalyseBreakingPoint(s.buckets, opts)
-	byStatus := failuresByStatus(snap)
+	byStatus := scenario.FailuresByStatus(snap)
 	lines := bp.Lines()
 	if len(byStatus) > 0 {
-		lines = append(lines, "failed requests by status: "+formatStatusCounts(byStatus))
+		lines = append(lines, "failed requests by status: "+scenario.FormatStatusCounts(byStatus))
 	}
-	return Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus}}
+	return scenario.Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus}}
 }
 
 // stageBounds returns when the first stage ends and when the second half of

@@ -1,37 +1,101 @@
-package scenario
+// Package http is driftload's generic test: load one URL with one request,
+// for ad-hoc tests and comparisons with other tools.
+package http
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	neturl "net/url"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
-func init() {
-	register(&Test{
-		Name:               "http",
-		Short:              "load one URL with one request, for ad-hoc tests and comparisons with other tools",
-		ResultFile:         "http_test_results.json",
-		Metrics:            catalog["http"],
-		DefaultVUs:         10,
-		DefaultDuration:    30 * time.Second,
-		PreflightReachable: true,
-		New:                newHTTP,
-	})
+// Test declares the http test.
+var Test = &scenario.Test{
+	Name:  "http",
+	Short: "load one URL with one request, for ad-hoc tests and comparisons with other tools",
+	Long: `http sends one request, METHOD URL, as fast as each VU can (no think time unless
+--think), with full phase timing, checks and thresholds like every other test (the
+"http" section of the thresholds file). The pre-flight accepts any answer from URL.
+
+  driftload http GET http://127.0.0.1:8080/healthz --vus 50 --duration 10s
+  driftload http POST http://127.0.0.1:8080/v1/items --body @item.json \
+      -H "Content-Type: application/json" --expect 201`,
+	Args:            []string{"METHOD", "URL"},
+	Example:         "driftload http GET http://127.0.0.1:8080/",
+	ResultFile:      "http_test_results.json",
+	DefaultVUs:      10,
+	DefaultDuration: 30 * time.Second,
+	Generic:         true,
+	Options:         func() scenario.Options { return &Options{} },
+	New:             newHTTP,
 }
 
-// HTTPOptions are the http test's own options: the one request every
-// iteration sends.
-type HTTPOptions struct {
+// What the http options implement beside scenario.Options.
+var (
+	_ scenario.Targeter     = (*Options)(nil)
+	_ scenario.ConfigEchoer = (*Options)(nil)
+)
+
+// Options are the http test's scenario.Options: the command line's Args,
+// parsed into the Request every iteration sends by Resolve.
+type Options struct {
+	Args    Args
+	Request *Request
+}
+
+// Bind implements scenario.Options.
+func (o *Options) Bind(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Args.Body, "body", "", "request body: @FILE reads it from FILE, anything else is the body itself")
+	fs.StringArrayVarP(&o.Args.Headers, "header", "H", nil, `request header "Key: Value" (repeatable)`)
+	fs.StringVar(&o.Args.Expect, "expect", "", "statuses that count as success, e.g. 200,404 (default 200–399)")
+	fs.DurationVar(&o.Args.Think, "think", time.Duration(0), "pause after each request")
+	// Headers and bodies often carry credentials: the result file shows
+	// only their names and size (ConfigEcho).
+	scenario.MarkSecret(fs, "header", "body")
+}
+
+// Resolve implements scenario.Options: args are METHOD and URL.
+func (o *Options) Resolve(args []string) []error {
+	if len(args) == 2 {
+		o.Args.Method, o.Args.URL = args[0], args[1]
+	}
+	r, err := Parse(o.Args)
+	if err != nil {
+		return []error{err}
+	}
+	o.Request = r
+	return nil
+}
+
+// Target implements scenario.Targeter: the URL is the target.
+func (o *Options) Target() string {
+	if o.Request == nil {
+		return ""
+	}
+	return o.Request.URL
+}
+
+// ConfigEcho implements scenario.ConfigEchoer.
+func (o *Options) ConfigEcho() map[string]any {
+	if o.Request == nil {
+		return nil
+	}
+	return o.Request.ConfigEcho()
+}
+
+// Request is the one request every iteration sends.
+type Request struct {
 	// Method and URL of the request; URL is absolute (http or https).
 	Method, URL string
 	// Body is sent with every request; nil sends none.
@@ -44,8 +108,8 @@ type HTTPOptions struct {
 	Think time.Duration
 }
 
-// HTTPArgs are the http test's options as typed on the command line.
-type HTTPArgs struct {
+// Args are the http test's options as typed on the command line.
+type Args struct {
 	Method, URL string
 	// Body is "@FILE" to read the body from FILE, otherwise the body itself.
 	Body string
@@ -56,14 +120,14 @@ type HTTPArgs struct {
 	Think  time.Duration
 }
 
-// ParseHTTPArgs checks the command line's request description and turns it
-// into options; every error is one line naming the offending argument.
-func ParseHTTPArgs(a HTTPArgs) (*HTTPOptions, error) {
+// Parse checks the command line's request description and turns it into
+// the request; every error is one line naming the offending argument.
+func Parse(a Args) (*Request, error) {
 	method, err := parseMethod(a.Method)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkTargetURL(a.URL); err != nil {
+	if _, err := scenario.CheckURL("URL", a.URL); err != nil {
 		return nil, err
 	}
 	header, err := ParseHeaders(a.Headers)
@@ -81,7 +145,7 @@ func ParseHTTPArgs(a HTTPArgs) (*HTTPOptions, error) {
 	if a.Think < 0 {
 		return nil, fmt.Errorf("--think %s: must not be negative", a.Think)
 	}
-	return &HTTPOptions{Method: method, URL: a.URL, Body: body, Header: header, Expect: expect, Think: a.Think}, nil
+	return &Request{Method: method, URL: a.URL, Body: body, Header: header, Expect: expect, Think: a.Think}, nil
 }
 
 // parseMethod accepts any RFC 9110 token and upper-cases it, so "get" works
@@ -91,14 +155,6 @@ func parseMethod(m string) (string, error) {
 		return "", fmt.Errorf("method %q: want an HTTP method such as GET or POST", m)
 	}
 	return strings.ToUpper(m), nil
-}
-
-func checkTargetURL(raw string) error {
-	u, err := neturl.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("URL %q: want an http:// or https:// URL with a host", raw)
-	}
-	return nil
 }
 
 // isToken reports whether s is an RFC 9110 token (method and header names).
@@ -181,7 +237,7 @@ func ParseExpect(list string) ([]int, error) {
 }
 
 // checkName is the check's name: "status 2xx/3xx" by default, else the list.
-func (o *HTTPOptions) checkName() string {
+func (o *Request) checkName() string {
 	if len(o.Expect) == 0 {
 		return "status 2xx/3xx"
 	}
@@ -198,11 +254,12 @@ type httpTest struct {
 	think time.Duration
 }
 
-func newHTTP(env Env, _ *metrics.Registry) (Instance, error) {
-	o, ok := env.Options.(*HTTPOptions)
-	if !ok || o == nil {
+func newHTTP(env scenario.Env, _ *metrics.Registry) (scenario.Instance, error) {
+	opts, ok := env.Options.(*Options)
+	if !ok || opts == nil || opts.Request == nil {
 		return nil, errors.New("http: no request given (want METHOD and URL)")
 	}
+	o := opts.Request
 	return &httpTest{
 		// One request shared by every VU: vu.Do never modifies it.
 		req: runner.Request{
@@ -221,29 +278,17 @@ func (h *httpTest) Iteration(ctx context.Context, vu *runner.VU) {
 	if resp.Canceled {
 		return
 	}
-	vu.Check(h.check, resp.Err == nil && expectedStatus(resp.Status, h.req.Expect))
+	vu.Check(h.check, resp.Err == nil && h.req.Expects(resp.Status))
 	if h.think > 0 {
 		runner.Sleep(ctx, h.think)
 	}
 }
 
-func expectedStatus(status int, expect []int) bool {
-	if len(expect) == 0 {
-		return status >= 200 && status < 400
-	}
-	for _, s := range expect {
-		if s == status {
-			return true
-		}
-	}
-	return false
-}
-
-func (h *httpTest) Analyse(*metrics.Snapshot) Findings { return Findings{} }
+func (h *httpTest) Analyse(*metrics.Snapshot) scenario.Findings { return scenario.Findings{} }
 
 // ConfigEcho is what the result file echoes of the options: header values
 // are redacted (they often carry credentials) and the body is summarised.
-func (o *HTTPOptions) ConfigEcho() map[string]any {
+func (o *Request) ConfigEcho() map[string]any {
 	names := make([]string, 0, len(o.Header))
 	for k := range o.Header {
 		names = append(names, k)

@@ -1,4 +1,6 @@
-package scenario
+// Package ratelimit is driftload's rate-limit test: does the demo route
+// enforce its limit and advertise an accurate retry delay.
+package ratelimit
 
 import (
 	"context"
@@ -9,28 +11,49 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/driftlock"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
-func init() {
-	register(&Test{
-		Name:            "ratelimit",
-		ThresholdsKey:   "rate_limit",
-		Short:           "3 min at 1 VU: does the demo route enforce its limit and advertise an accurate retry delay",
-		ResultFile:      "rate_limit_test_results.json",
-		Metrics:         catalog["rate_limit"],
-		DefaultVUs:      1,
-		DefaultDuration: 3 * time.Minute,
-		New:             newRateLimit,
-	})
+// Test declares the ratelimit test.
+var Test = &scenario.Test{
+	Name:          "ratelimit",
+	ThresholdsKey: "rate_limit",
+	Short:         "3 min at 1 VU: does the demo route enforce its limit and advertise an accurate retry delay",
+	Long: `ratelimit checks the demo route's per-IP limit: 1 VU for 3 minutes sends a small demo
+detect (5 log events, no key) every --interval (2 s), on multiples of it from the run start,
+and expects --limit (10) per rolling --window (1m). It reports allowed and limited counts,
+the most successes seen in any rolling window against the expected limit (fails when more
+got through, or when the server limited before the limit), whether 429s carried a
+Retry-After header, a body retry_after_seconds, both or neither (a missing header is noted,
+not failed: the real server sends only the body field), and whether the advertised delay
+holds: after the first 429 of each window a retry 1 s before the advertised instant must
+be limited and one at exactly the advertised instant must succeed (both count as ordinary
+requests). It also compares 429 and 200 latency. Findings go to analysis in
+rate_limit_test_results.json. Match the reference server with
+"driftload serve --demo-limit 3 --demo-window 6s" and "--limit 3 --window 6s".`,
+	ResultFile:      "rate_limit_test_results.json",
+	Metrics:         rateLimitMetrics,
+	DefaultVUs:      1,
+	DefaultDuration: 3 * time.Minute,
+	Options:         func() scenario.Options { o := DefaultOptions(); return &o },
+	New:             newRateLimit,
 }
 
-// RateLimitOptions are the ratelimit test's own flags.
-type RateLimitOptions struct {
+// rateLimitMetrics are the ratelimit test's own metrics.
+var rateLimitMetrics = []metrics.Def{
+	{Name: "rate_limited_responses", Type: metrics.Rate},
+	{Name: "successful_requests", Type: metrics.Counter},
+}
+
+// Options are the ratelimit test's own flags.
+type Options struct {
 	// Interval is the pacing between requests (default 2 s).
 	Interval time.Duration
 	// Window is the rolling window of the expected limit (default 1 min).
@@ -40,16 +63,38 @@ type RateLimitOptions struct {
 	Limit int
 }
 
-// DefaultRateLimitOptions are the demo route's documented limit, probed at
+// Bind implements scenario.Options.
+func (o *Options) Bind(fs *pflag.FlagSet) {
+	fs.DurationVar(&o.Interval, "interval", o.Interval, "pacing between requests (sent on multiples of it from the run start)")
+	fs.DurationVar(&o.Window, "window", o.Window, "rolling window of the expected limit")
+	fs.IntVar(&o.Limit, "limit", o.Limit, "requests the target should allow per --window")
+}
+
+// Resolve implements scenario.Options.
+func (o *Options) Resolve([]string) []error {
+	var errs []error
+	if o.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("--interval must be positive, got %s", o.Interval))
+	}
+	if o.Window <= 0 {
+		errs = append(errs, fmt.Errorf("--window must be positive, got %s", o.Window))
+	}
+	if o.Limit < 1 {
+		errs = append(errs, fmt.Errorf("--limit must be at least 1, got %d", o.Limit))
+	}
+	return errs
+}
+
+// DefaultOptions are the demo route's documented limit, probed at
 // one request every 2 s.
-func DefaultRateLimitOptions() RateLimitOptions {
-	return RateLimitOptions{Interval: 2 * time.Second, Window: time.Minute, Limit: 10}
+func DefaultOptions() Options {
+	return Options{Interval: 2 * time.Second, Window: time.Minute, Limit: 10}
 }
 
 const (
-	rateLimitScenario = "ratelimit"
-	// rateLimitBatch is the number of log events in each demo request.
-	rateLimitBatch = 5
+	scenarioTag = "ratelimit"
+	// batchEvents is the number of log events in each demo request.
+	batchEvents = 5
 	// earlyGuard is how much sooner than "advertised − 1 s" the early retry
 	// is sent: a whole-second Retry-After is the remaining wait rounded up,
 	// so the slot may free up to 1 s before the advertised instant, and the
@@ -74,8 +119,8 @@ const (
 )
 
 type rateLimit struct {
-	env     Env
-	opts    RateLimitOptions
+	env     scenario.Env
+	opts    Options
 	url     string
 	header  http.Header
 	limited *metrics.Metric
@@ -84,37 +129,27 @@ type rateLimit struct {
 }
 
 type rateLimitVU struct {
-	buf  buffers
+	buf  scenario.Buffers
 	tags map[string]metrics.Tags
 }
 
-func newRateLimit(env Env, reg *metrics.Registry) (Instance, error) {
-	opts := DefaultRateLimitOptions()
-	if o, ok := env.Options.(*RateLimitOptions); ok && o != nil {
+func newRateLimit(env scenario.Env, reg *metrics.Registry) (scenario.Instance, error) {
+	opts := DefaultOptions()
+	if o, ok := env.Options.(*Options); ok && o != nil {
 		opts = *o
 	}
-	var errs []error
-	if opts.Interval <= 0 {
-		errs = append(errs, fmt.Errorf("--interval must be positive, got %s", opts.Interval))
-	}
-	if opts.Window <= 0 {
-		errs = append(errs, fmt.Errorf("--window must be positive, got %s", opts.Window))
-	}
-	if opts.Limit < 1 {
-		errs = append(errs, fmt.Errorf("--limit must be at least 1, got %d", opts.Limit))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(opts.Resolve(nil)...); err != nil {
 		return nil, err
 	}
-	ms, err := defineAll(reg, catalog["rate_limit"])
+	ms, err := reg.DefineAll(rateLimitMetrics)
 	if err != nil {
 		return nil, err
 	}
 	return &rateLimit{
 		env:     env,
 		opts:    opts,
-		url:     url(env.BaseURL, "/v1/demo/detect"),
-		header:  jsonHeader(""),
+		url:     scenario.URL(env.BaseURL, "/v1/demo/detect"),
+		header:  scenario.JSONHeader(""),
 		limited: ms["rate_limited_responses"],
 		success: ms["successful_requests"],
 		book:    newRateBook(opts.Window),
@@ -152,13 +187,12 @@ type sendFunc func(ctx context.Context, kind string) shotResult
 // send is one demo detect of a small valid batch.
 func (r *rateLimit) send(ctx context.Context, vu *runner.VU, kind string) shotResult {
 	st := vu.Data.(*rateLimitVU)
-	st.buf.events, _ = gen.AppendBatch(st.buf.events[:0], vu.Rand, gen.Batch{
-		Size: rateLimitBatch, Mix: gen.LogsWithAnomalies, AnomalyRate: 0.2, Start: r.env.Start, Step: time.Second,
-	})
-	st.buf.body = driftlock.AppendDetectRequest(st.buf.body[:0], "", st.buf.events, nil)
+	body := st.buf.DetectBody(vu, gen.Batch{
+		Size: batchEvents, Mix: gen.LogsWithAnomalies, AnomalyRate: 0.2, Start: r.env.Start, Step: time.Second,
+	}, nil)
 	resp := vu.Do(ctx, &runner.Request{
-		Method: http.MethodPost, URL: r.url, Header: r.header, Body: st.buf.body,
-		Endpoint: "demo_detect", Scenario: rateLimitScenario, Tags: st.tags[kind], Timeout: r.env.Timeout,
+		Method: http.MethodPost, URL: r.url, Header: r.header, Body: body,
+		Endpoint: "demo_detect", Scenario: scenarioTag, Tags: st.tags[kind], Timeout: r.env.Timeout,
 		// 429 is the expected answer of most requests in this test.
 		Expect: []int{http.StatusOK, http.StatusTooManyRequests},
 	})
@@ -173,7 +207,7 @@ func (r *rateLimit) send(ctx context.Context, vu *runner.VU, kind string) shotRe
 	vu.Check("demo detect status 200 or 429", out.status == http.StatusOK || out.status == http.StatusTooManyRequests, ctags...)
 	switch out.status {
 	case http.StatusOK:
-		vu.Check("demo detect response well-formed", validDetect(resp.Body, rateLimitBatch), ctags...)
+		vu.Check("demo detect response well-formed", scenario.ValidDetect(resp.Body, batchEvents), ctags...)
 		vu.Recorder.Add(r.success, nil, 1)
 	case http.StatusTooManyRequests:
 		e, ok := driftlock.ParseError(resp.Body)
@@ -543,20 +577,20 @@ func statusLatency(snap *metrics.Snapshot, status string) latencyStats {
 	if snap == nil {
 		return latencyStats{}
 	}
-	s, ok := snap.Sink("http_req_duration", metrics.Tags{{Key: "scenario", Value: rateLimitScenario}, {Key: "status", Value: status}})
+	s, ok := snap.Sink("http_req_duration", metrics.Tags{{Key: "scenario", Value: scenarioTag}, {Key: "status", Value: status}})
 	if !ok || s.Count == 0 {
 		return latencyStats{}
 	}
 	return latencyStats{Count: s.Count, P50: s.Percentile(50), P95: s.Percentile(95)}
 }
 
-func (r *rateLimit) Analyse(snap *metrics.Snapshot) Findings {
+func (r *rateLimit) Analyse(snap *metrics.Snapshot) scenario.Findings {
 	lat := latencyReport{Limited: statusLatency(snap, "429"), Allowed: statusLatency(snap, "200")}
 	return r.book.analyse(r.opts, lat)
 }
 
 // analyse turns the book into the test's findings.
-func (b *rateBook) analyse(opts RateLimitOptions, lat latencyReport) Findings {
+func (b *rateBook) analyse(opts Options, lat latencyReport) scenario.Findings {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	a := rateLimitAnalysis{
@@ -575,7 +609,7 @@ func (b *rateBook) analyse(opts RateLimitOptions, lat latencyReport) Findings {
 	}
 	a.Latency = lat
 
-	var f Findings
+	var f scenario.Findings
 	f.Data = a
 	f.Lines = append(f.Lines, fmt.Sprintf("%d requests: %d allowed, %d limited (%.0f %%)%s",
 		a.Requests, a.Allowed, a.Limited, 100*a.LimitedShare, otherNote(a.Other)))

@@ -1,4 +1,4 @@
-package scenario
+package http
 
 import (
 	"bytes"
@@ -16,9 +16,10 @@ import (
 
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
-func TestParseHTTPArgs(t *testing.T) {
+func TestParse(t *testing.T) {
 	dir := t.TempDir()
 	bodyFile := filepath.Join(dir, "body.json")
 	if err := os.WriteFile(bodyFile, []byte(`{"a":1}`), 0o644); err != nil {
@@ -31,54 +32,54 @@ func TestParseHTTPArgs(t *testing.T) {
 	const u = "http://127.0.0.1:8080/healthz"
 	cases := []struct {
 		name    string
-		args    HTTPArgs
-		want    *HTTPOptions
+		args    Args
+		want    *Request
 		wantErr string // substring of the error; "" means success
 	}{
-		{"plain GET", HTTPArgs{Method: "GET", URL: u},
-			&HTTPOptions{Method: "GET", URL: u, Header: http.Header{}}, ""},
-		{"lower-case method", HTTPArgs{Method: "post", URL: u},
-			&HTTPOptions{Method: "POST", URL: u, Header: http.Header{}}, ""},
-		{"extension method", HTTPArgs{Method: "PURGE", URL: u},
-			&HTTPOptions{Method: "PURGE", URL: u, Header: http.Header{}}, ""},
-		{"body from file", HTTPArgs{Method: "POST", URL: u, Body: "@" + bodyFile},
-			&HTTPOptions{Method: "POST", URL: u, Header: http.Header{}, Body: []byte(`{"a":1}`)}, ""},
-		{"empty body file sends an empty body", HTTPArgs{Method: "POST", URL: u, Body: "@" + emptyFile},
-			&HTTPOptions{Method: "POST", URL: u, Header: http.Header{}, Body: []byte{}}, ""},
-		{"literal body", HTTPArgs{Method: "PUT", URL: u, Body: "hello"},
-			&HTTPOptions{Method: "PUT", URL: u, Header: http.Header{}, Body: []byte("hello")}, ""},
-		{"headers, repeated key kept twice", HTTPArgs{Method: "GET", URL: u, Headers: []string{
+		{"plain GET", Args{Method: "GET", URL: u},
+			&Request{Method: "GET", URL: u, Header: http.Header{}}, ""},
+		{"lower-case method", Args{Method: "post", URL: u},
+			&Request{Method: "POST", URL: u, Header: http.Header{}}, ""},
+		{"extension method", Args{Method: "PURGE", URL: u},
+			&Request{Method: "PURGE", URL: u, Header: http.Header{}}, ""},
+		{"body from file", Args{Method: "POST", URL: u, Body: "@" + bodyFile},
+			&Request{Method: "POST", URL: u, Header: http.Header{}, Body: []byte(`{"a":1}`)}, ""},
+		{"empty body file sends an empty body", Args{Method: "POST", URL: u, Body: "@" + emptyFile},
+			&Request{Method: "POST", URL: u, Header: http.Header{}, Body: []byte{}}, ""},
+		{"literal body", Args{Method: "PUT", URL: u, Body: "hello"},
+			&Request{Method: "PUT", URL: u, Header: http.Header{}, Body: []byte("hello")}, ""},
+		{"headers, repeated key kept twice", Args{Method: "GET", URL: u, Headers: []string{
 			"content-type: application/json", "X-Tag: a", "X-Tag:b", "X-Empty:", "Authorization: Bearer a:b"}},
-			&HTTPOptions{Method: "GET", URL: u, Header: http.Header{
+			&Request{Method: "GET", URL: u, Header: http.Header{
 				"Content-Type": {"application/json"}, "X-Tag": {"a", "b"}, "X-Empty": {""}, "Authorization": {"Bearer a:b"}}}, ""},
-		{"expect list", HTTPArgs{Method: "GET", URL: u, Expect: "200, 404"},
-			&HTTPOptions{Method: "GET", URL: u, Header: http.Header{}, Expect: []int{200, 404}}, ""},
-		{"think", HTTPArgs{Method: "GET", URL: u, Think: time.Second},
-			&HTTPOptions{Method: "GET", URL: u, Header: http.Header{}, Think: time.Second}, ""},
+		{"expect list", Args{Method: "GET", URL: u, Expect: "200, 404"},
+			&Request{Method: "GET", URL: u, Header: http.Header{}, Expect: []int{200, 404}}, ""},
+		{"think", Args{Method: "GET", URL: u, Think: time.Second},
+			&Request{Method: "GET", URL: u, Header: http.Header{}, Think: time.Second}, ""},
 
-		{"empty method", HTTPArgs{Method: "", URL: u}, nil, "method"},
-		{"method with a space", HTTPArgs{Method: "GE T", URL: u}, nil, "method"},
-		{"method with a slash", HTTPArgs{Method: "GET/", URL: u}, nil, "method"},
-		{"relative URL", HTTPArgs{Method: "GET", URL: "/healthz"}, nil, "URL"},
-		{"ftp URL", HTTPArgs{Method: "GET", URL: "ftp://host/x"}, nil, "URL"},
-		{"URL without host", HTTPArgs{Method: "GET", URL: "http:///x"}, nil, "URL"},
-		{"unparsable URL", HTTPArgs{Method: "GET", URL: "http://[::1"}, nil, "URL"},
-		{"header without colon", HTTPArgs{Method: "GET", URL: u, Headers: []string{"X-Tag a"}}, nil, "-H"},
-		{"header with empty key", HTTPArgs{Method: "GET", URL: u, Headers: []string{": a"}}, nil, "-H"},
-		{"header key with a space", HTTPArgs{Method: "GET", URL: u, Headers: []string{"X Tag: a"}}, nil, "-H"},
-		{"header value with CR LF", HTTPArgs{Method: "GET", URL: u, Headers: []string{"X-Tag: a\r\nEvil: 1"}}, nil, "CR"},
-		{"Host header", HTTPArgs{Method: "GET", URL: u, Headers: []string{"host: example.com"}}, nil, "Host"},
-		{"missing body file", HTTPArgs{Method: "POST", URL: u, Body: "@" + filepath.Join(dir, "nope")}, nil, "no such file"},
-		{"body @ without file", HTTPArgs{Method: "POST", URL: u, Body: "@"}, nil, "@FILE"},
-		{"body file is a directory", HTTPArgs{Method: "POST", URL: u, Body: "@" + dir}, nil, "--body"},
-		{"expect not a number", HTTPArgs{Method: "GET", URL: u, Expect: "200,ok"}, nil, "--expect"},
-		{"expect out of range", HTTPArgs{Method: "GET", URL: u, Expect: "99"}, nil, "--expect"},
-		{"expect empty item", HTTPArgs{Method: "GET", URL: u, Expect: "200,"}, nil, "--expect"},
-		{"negative think", HTTPArgs{Method: "GET", URL: u, Think: -time.Second}, nil, "--think"},
+		{"empty method", Args{Method: "", URL: u}, nil, "method"},
+		{"method with a space", Args{Method: "GE T", URL: u}, nil, "method"},
+		{"method with a slash", Args{Method: "GET/", URL: u}, nil, "method"},
+		{"relative URL", Args{Method: "GET", URL: "/healthz"}, nil, "URL"},
+		{"ftp URL", Args{Method: "GET", URL: "ftp://host/x"}, nil, "URL"},
+		{"URL without host", Args{Method: "GET", URL: "http:///x"}, nil, "URL"},
+		{"unparsable URL", Args{Method: "GET", URL: "http://[::1"}, nil, "URL"},
+		{"header without colon", Args{Method: "GET", URL: u, Headers: []string{"X-Tag a"}}, nil, "-H"},
+		{"header with empty key", Args{Method: "GET", URL: u, Headers: []string{": a"}}, nil, "-H"},
+		{"header key with a space", Args{Method: "GET", URL: u, Headers: []string{"X Tag: a"}}, nil, "-H"},
+		{"header value with CR LF", Args{Method: "GET", URL: u, Headers: []string{"X-Tag: a\r\nEvil: 1"}}, nil, "CR"},
+		{"Host header", Args{Method: "GET", URL: u, Headers: []string{"host: example.com"}}, nil, "Host"},
+		{"missing body file", Args{Method: "POST", URL: u, Body: "@" + filepath.Join(dir, "nope")}, nil, "no such file"},
+		{"body @ without file", Args{Method: "POST", URL: u, Body: "@"}, nil, "@FILE"},
+		{"body file is a directory", Args{Method: "POST", URL: u, Body: "@" + dir}, nil, "--body"},
+		{"expect not a number", Args{Method: "GET", URL: u, Expect: "200,ok"}, nil, "--expect"},
+		{"expect out of range", Args{Method: "GET", URL: u, Expect: "99"}, nil, "--expect"},
+		{"expect empty item", Args{Method: "GET", URL: u, Expect: "200,"}, nil, "--expect"},
+		{"negative think", Args{Method: "GET", URL: u, Think: -time.Second}, nil, "--think"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := ParseHTTPArgs(c.args)
+			got, err := Parse(c.args)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, c.wantErr)
@@ -108,7 +109,7 @@ func TestHTTPCheckName(t *testing.T) {
 		{[]int{200, 404}, "status 200,404"},
 	}
 	for _, c := range cases {
-		if got := (&HTTPOptions{Expect: c.expect}).checkName(); got != c.want {
+		if got := (&Request{Expect: c.expect}).checkName(); got != c.want {
 			t.Errorf("expect %v: check %q, want %q", c.expect, got, c.want)
 		}
 	}
@@ -159,11 +160,11 @@ func TestHTTPIteration(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			srv, s := recordingServer(t, c.status)
 			reg := metrics.NewRegistry()
-			opts := &HTTPOptions{
+			opts := &Request{
 				Method: "POST", URL: srv.URL + "/x?q=1", Body: []byte("payload"),
 				Header: http.Header{"X-Tag": {"a", "b"}}, Expect: c.expect,
 			}
-			inst, err := newHTTP(Env{BaseURL: srv.URL, Options: opts}, reg)
+			inst, err := newHTTP(scenario.Env{BaseURL: srv.URL, Options: &Options{Request: opts}}, reg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +200,7 @@ func TestHTTPIteration(t *testing.T) {
 }
 
 func TestHTTPNeedsOptions(t *testing.T) {
-	if _, err := newHTTP(Env{}, metrics.NewRegistry()); err == nil {
+	if _, err := newHTTP(scenario.Env{}, metrics.NewRegistry()); err == nil {
 		t.Fatal("newHTTP without options must fail")
 	}
 }
@@ -208,7 +209,7 @@ func TestHTTPNeedsOptions(t *testing.T) {
 func TestHTTPIterationCanceled(t *testing.T) {
 	srv, s := recordingServer(t, 200)
 	reg := metrics.NewRegistry()
-	inst, err := newHTTP(Env{Options: &HTTPOptions{Method: "GET", URL: srv.URL}}, reg)
+	inst, err := newHTTP(scenario.Env{Options: &Options{Request: &Request{Method: "GET", URL: srv.URL}}}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +246,7 @@ func BenchmarkHTTPIteration(b *testing.B) {
 				method = "POST"
 			}
 			reg := metrics.NewRegistry()
-			inst, err := newHTTP(Env{Options: &HTTPOptions{Method: method, URL: srv.URL + "/healthz", Body: bc.body}}, reg)
+			inst, err := newHTTP(scenario.Env{Options: &Options{Request: &Request{Method: method, URL: srv.URL + "/healthz", Body: bc.body}}}, reg)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package scenario
+package soak
 
 import (
 	"fmt"
@@ -11,18 +11,19 @@ import (
 
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
 // soakTestRows builds n full one-minute rows: latency(i) ms p95, server RSS
 // mem(i) MiB (nil: no /metrics), every row past calibration.
-func soakTestRows(n int, latency, mem func(i int) float64) []soakRow {
-	rows := make([]soakRow, n)
+func soakTestRows(n int, latency, mem func(i int) float64) []intervalRow {
+	rows := make([]intervalRow, n)
 	for i := range rows {
-		r := soakRow{Index: i, StartSeconds: float64(i * 60), EndSeconds: float64((i + 1) * 60), VUs: 50}
-		r.ResponseP95Ms = soakPtr(latency(i))
-		r.WarmShare = soakPtr(0.85)
+		r := intervalRow{Index: i, StartSeconds: float64(i * 60), EndSeconds: float64((i + 1) * 60), VUs: 50}
+		r.ResponseP95Ms = ptr(latency(i))
+		r.WarmShare = ptr(0.85)
 		if mem != nil {
-			r.ServerRSSBytes = soakPtr(mem(i) * (1 << 20))
+			r.ServerRSSBytes = ptr(mem(i) * (1 << 20))
 		}
 		r.ClientRSSBytes = 40 << 20
 		r.Goroutines = 60
@@ -40,7 +41,7 @@ func TestJudgeSoak(t *testing.T) {
 	flat := func(i int) float64 { return 200 * soakWobble(i) }
 	cases := []struct {
 		name        string
-		rows        []soakRow
+		rows        []intervalRow
 		fail        bool
 		reason      string // substring of FailReason when failing
 		line        string // substring of some verdict line
@@ -100,7 +101,7 @@ func TestJudgeSoak(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := judgeSoak(c.rows, time.Minute)
+			f := judge(c.rows, time.Minute, defaultFailGrowth)
 			if f.Failed != c.fail {
 				t.Fatalf("failed = %v (%s), want %v\n%s", f.Failed, f.FailReason, c.fail, strings.Join(f.Lines, "\n"))
 			}
@@ -132,13 +133,13 @@ func TestJudgeSoak(t *testing.T) {
 }
 
 func TestSoakTrendRowsWarmup(t *testing.T) {
-	withShares := func(shares ...float64) []soakRow {
+	withShares := func(shares ...float64) []intervalRow {
 		rows := soakTestRows(len(shares), func(int) float64 { return 100 }, nil)
 		for i, s := range shares {
 			if s < 0 {
 				rows[i].WarmShare = nil
 			} else {
-				rows[i].WarmShare = soakPtr(s)
+				rows[i].WarmShare = ptr(s)
 			}
 		}
 		return rows
@@ -152,7 +153,7 @@ func TestSoakTrendRowsWarmup(t *testing.T) {
 	}
 	cases := []struct {
 		name  string
-		rows  []soakRow
+		rows  []intervalRow
 		trend int
 		warm  int
 	}{
@@ -164,7 +165,7 @@ func TestSoakTrendRowsWarmup(t *testing.T) {
 		{"empty", nil, 0, 0},
 	}
 	for _, c := range cases {
-		trend, warm := soakTrendRows(c.rows)
+		trend, warm := trendRows(c.rows)
 		if len(trend) != c.trend || warm != c.warm {
 			t.Errorf("%s: %d trend rows, warm-up %d; want %d, %d", c.name, len(trend), warm, c.trend, c.warm)
 		}
@@ -172,7 +173,7 @@ func TestSoakTrendRowsWarmup(t *testing.T) {
 	// A short final interval is left out of the trends.
 	rows := soakTestRows(5, func(int) float64 { return 100 }, nil)
 	rows[4].Partial = true
-	if trend, _ := soakTrendRows(rows); len(trend) != 4 {
+	if trend, _ := trendRows(rows); len(trend) != 4 {
 		t.Errorf("partial final row kept: %d trend rows, want 4", len(trend))
 	}
 }
@@ -195,10 +196,10 @@ func TestSoakLeakIndicator(t *testing.T) {
 		rows := soakTestRows(len(c.p95), func(i int) float64 { return c.p95[i] }, nil)
 		for i := range rows {
 			if *rows[i].ResponseP95Ms == 0 && i > 1 && i < len(rows)-2 {
-				rows[i].ResponseP95Ms = soakPtr(200) // filler between the tenths
+				rows[i].ResponseP95Ms = ptr(200) // filler between the tenths
 			}
 		}
-		got, ok := soakLeakIndicator(rows)
+		got, ok := leakIndicator(rows)
 		if ok != c.ok || (ok && math.Abs(got-c.want) > 1e-9) {
 			t.Errorf("%s: indicator %g, %v; want %g, %v", c.name, got, ok, c.want, c.ok)
 		}
@@ -236,7 +237,7 @@ func TestBuildSoakRow(t *testing.T) {
 		lat[i] = float64(i + 1) // 1..100 ms
 	}
 	snap := soakRecordInterval(reg, rec, lat, 2, 25)
-	row := buildSoakRow(Interval{Start: 10 * time.Second, End: 20 * time.Second, VUs: 7, Snap: snap}, 10*time.Second)
+	row := buildRow(scenario.Interval{Start: 10 * time.Second, End: 20 * time.Second, VUs: 7, Snap: snap}, 10*time.Second)
 	if row.Requests != 100 || row.RequestRate != 10 || row.VUs != 7 || row.Partial {
 		t.Errorf("requests %d rate %g vus %d partial %v; want 100, 10/s, 7, false", row.Requests, row.RequestRate, row.VUs, row.Partial)
 	}
@@ -258,7 +259,7 @@ func TestBuildSoakRow(t *testing.T) {
 
 	// The next interval holds only its own samples; a short one is partial.
 	snap = soakRecordInterval(reg, rec, []float64{500}, 0, 0)
-	row = buildSoakRow(Interval{Start: 20 * time.Second, End: 23 * time.Second, Snap: snap}, 10*time.Second)
+	row = buildRow(scenario.Interval{Start: 20 * time.Second, End: 23 * time.Second, Snap: snap}, 10*time.Second)
 	if row.Requests != 1 || !row.Partial {
 		t.Errorf("second interval: %d requests, partial %v; want 1, true", row.Requests, row.Partial)
 	}
@@ -279,7 +280,7 @@ func TestSoakObserveRecordsTheIndicatorAndServerMemory(t *testing.T) {
 
 	reg := metrics.NewRegistry()
 	runner.DefineBuiltins(reg)
-	inst, err := newSoak(Env{BaseURL: srv.URL, APIKey: "k", Interval: time.Second}, reg)
+	inst, err := newSoak(scenario.Env{BaseURL: srv.URL, APIKey: "k", Interval: time.Second}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestSoakObserveRecordsTheIndicatorAndServerMemory(t *testing.T) {
 			l = 300
 		}
 		snap := soakRecordInterval(reg, rec, []float64{l, l, l}, 0, 0)
-		s.Observe(Interval{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, VUs: 3, Snap: snap})
+		s.Observe(scenario.Interval{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, VUs: 3, Snap: snap})
 	}
 	g, ok := reg.Snapshot().Sink("memory_leak_indicator", nil)
 	if !ok || g.Count == 0 || math.Abs(g.Value-2) > 1e-9 {
@@ -325,18 +326,18 @@ func TestSoakObserveWithoutServerMetrics(t *testing.T) {
 	defer srv.Close()
 	reg := metrics.NewRegistry()
 	runner.DefineBuiltins(reg)
-	inst, err := newSoak(Env{BaseURL: srv.URL, APIKey: "k", TimeScale: 0.001}, reg)
+	inst, err := newSoak(scenario.Env{BaseURL: srv.URL, APIKey: "k", TimeScale: 0.001}, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := inst.(*soak)
-	if s.Interval() != soakMinInterval {
-		t.Errorf("time-scaled interval %s, want the floor %s", s.Interval(), soakMinInterval)
+	if s.Interval() != minInterval {
+		t.Errorf("time-scaled interval %s, want the floor %s", s.Interval(), minInterval)
 	}
 	rec := reg.NewRecorder()
 	for i := range 3 {
 		snap := soakRecordInterval(reg, rec, []float64{100}, 0, 0)
-		s.Observe(Interval{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, Snap: snap})
+		s.Observe(scenario.Interval{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, Snap: snap})
 	}
 	f := inst.Analyse(reg.Snapshot())
 	a := f.Data.(soakAnalysis)

@@ -1,4 +1,6 @@
-package scenario
+// Package capacity is driftload's capacity test: does the target's detector
+// cache hold the streams it should.
+package capacity
 
 import (
 	"context"
@@ -9,32 +11,54 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/driftload/driftload/internal/driftlock"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
-func init() {
-	register(&Test{
-		Name:            "capacity",
-		Short:           "10 min, 100 VUs, a new stream every iteration: how many detectors does the cache keep",
-		ResultFile:      "capacity_test_results.json",
-		Metrics:         catalog["capacity"],
-		DefaultVUs:      100,
-		DefaultDuration: 10 * time.Minute,
-		DefaultInterval: capacityScrapeEvery,
-		SendsDetect:     true,
-		New:             newCapacity,
-	})
+// Test declares the capacity test.
+var Test = &scenario.Test{
+	Name:  "capacity",
+	Short: "10 min, 100 VUs, a new stream every iteration: how many detectors does the cache keep",
+	Long: `capacity fills the target's detector cache: 100 VUs for 10 minutes, every iteration
+a new stream (50–150 mixed events, a random profile), counted in unique_streams_created only
+when the server confirms it. Every Nth new stream is a sentinel, warmed past calibration
+(sensitive profile, 230–250 events) so the server answers "ready". Sentinels alternate between
+two probes of a 10-event batch: retention probes once 9/10 of --expected-capacity newer streams
+exist, eviction probes once 11/10 exist. "ready" means the detector was kept, "calibrating"
+that it was evicted. driftlock_detectors_active and driftlock_detector_evictions_total are read
+from /metrics every 5 s (--interval). The run fails when a stream was evicted although, even
+counting every request in flight, fewer than --expected-capacity newer streams existed.
+Result: capacity_test_results.json, analysis.probes / capacity_estimate / verdict.`,
+	ResultFile:      "capacity_test_results.json",
+	Metrics:         scenario.Join(scenario.DetectMetrics, capacityMetrics),
+	DefaultVUs:      100,
+	DefaultDuration: 10 * time.Minute,
+	DefaultInterval: scrapeEvery,
+	SendsDetect:     true,
+	Options:         func() scenario.Options { return &Options{ExpectedCapacity: DefaultExpectedCapacity} },
+	New:             newCapacity,
 }
+
+// capacityMetrics are capacity's own metrics beside the detect family.
+var capacityMetrics = []metrics.Def{{Name: "unique_streams_created", Type: metrics.Counter}}
+
+// What the capacity instance implements beside scenario.Instance.
+var (
+	_ scenario.Starter          = (*capacity)(nil)
+	_ scenario.IntervalObserver = (*capacity)(nil)
+)
 
 // DefaultExpectedCapacity is the detector cache size the capacity test
 // expects when --expected-capacity is not given (the old k6 suite's "~1000").
 const DefaultExpectedCapacity = 1000
 
-// CapacityOptions are the capacity test's own options.
-type CapacityOptions struct {
+// Options are the capacity test's own options.
+type Options struct {
 	// ExpectedCapacity is how many streams the target's detector cache
 	// should hold (--expected-capacity, DefaultExpectedCapacity; without
 	// options the default applies).
@@ -44,18 +68,38 @@ type CapacityOptions struct {
 	SentinelEvery int
 }
 
+// Bind implements scenario.Options.
+func (o *Options) Bind(fs *pflag.FlagSet) {
+	fs.IntVar(&o.ExpectedCapacity, "expected-capacity", o.ExpectedCapacity,
+		"streams the target's detector cache should hold; probes check it")
+	fs.IntVar(&o.SentinelEvery, "sentinel-every", o.SentinelEvery,
+		"make every Nth new stream a warm sentinel that is probed later (default expected-capacity/20)")
+}
+
+// Resolve implements scenario.Options.
+func (o *Options) Resolve([]string) []error {
+	var errs []error
+	if o.ExpectedCapacity < 1 {
+		errs = append(errs, fmt.Errorf("--expected-capacity must be at least 1, got %d", o.ExpectedCapacity))
+	}
+	if o.SentinelEvery < 0 {
+		errs = append(errs, fmt.Errorf("--sentinel-every must be at least 1, got %d", o.SentinelEvery))
+	}
+	return errs
+}
+
 const (
-	// capacityScrapeEvery is how often /metrics is read, at real time.
-	capacityScrapeEvery = 5 * time.Second
-	capacityMinScrape   = 200 * time.Millisecond
-	// capacityProbeEvents is the size of a probe's batch: far below any
+	// scrapeEvery is how often /metrics is read, at real time.
+	scrapeEvery = 5 * time.Second
+	minScrape   = 200 * time.Millisecond
+	// probeEvents is the size of a probe's batch: far below any
 	// profile's baseline, so a re-created (evicted) stream stays calibrating.
-	capacityProbeEvents = 10
-	// capacityProbeLog bounds the probes kept in the result file.
-	capacityProbeLog = 100
-	// capacitySentinelExtra is how many events a sentinel gets beyond its
+	probeEvents = 10
+	// probeLog bounds the probes kept in the result file.
+	probeLog = 100
+	// sentinelExtra is how many events a sentinel gets beyond its
 	// profile's baseline+window (the batch is need..need+extra events).
-	capacitySentinelExtra = 20
+	sentinelExtra = 20
 )
 
 // Probe kinds. A sentinel is probed once, at one distance: "retention"
@@ -64,24 +108,24 @@ const (
 // ExpectedCapacity+margin exist (a cache of the expected size has dropped
 // them). margin is a tenth of ExpectedCapacity (at least 1).
 const (
-	capRetention = "retention"
-	capEviction  = "eviction"
+	retention = "retention"
+	eviction  = "eviction"
 )
 
 // Probe outcomes.
 const (
-	capKept    = "kept"    // the server answered ready: the detector was still cached
-	capEvicted = "evicted" // calibrating: the stream had to be created again
-	capUnknown = "unknown" // 200 without a status: the server does not say
-	capFailed  = "failed"  // no 200: the probe proved nothing
+	kept    = "kept"    // the server answered ready: the detector was still cached
+	evicted = "evicted" // calibrating: the stream had to be created again
+	unknown = "unknown" // 200 without a status: the server does not say
+	failed  = "failed"  // no 200: the probe proved nothing
 )
 
 // Verdicts of the capacity analysis.
 const (
-	capNoEviction    = "no_eviction"            // every probed stream was kept
-	capAsExpected    = "evicts_beyond_expected" // evictions only after at least ExpectedCapacity newer streams
-	capBelowExpected = "evicts_below_expected"  // a stream was evicted after fewer than ExpectedCapacity newer ones
-	capInconclusive  = "inconclusive"           // no probe told kept from evicted
+	noEviction    = "no_eviction"            // every probed stream was kept
+	asExpected    = "evicts_beyond_expected" // evictions only after at least ExpectedCapacity newer streams
+	belowExpected = "evicts_below_expected"  // a stream was evicted after fewer than ExpectedCapacity newer ones
+	inconclusive  = "inconclusive"           // no probe told kept from evicted
 )
 
 // capacity creates a new stream every iteration and probes sentinel streams
@@ -102,77 +146,76 @@ const (
 // proves the cache holds more than D − F₁ entries, one that was evicted that
 // it holds at most D + F₂.
 type capacity struct {
-	env    Env
-	detect *detectClient
-	opts   CapacityOptions
+	env    scenario.Env
+	detect *scenario.DetectClient
+	opts   Options
 	// profiles of new streams (clamped to the target's event limit) and of sentinels.
 	profiles []driftlock.Profile
 	sentinel driftlock.Profile
 	created  *metrics.Metric
-	ledger   *capLedger
-	errs     *capErrorTally
-	scraper  capScraper
-	server   capServerGauges
+	ledger   *ledger
+	errs     *errorTally
+	scraper  promScraper
+	server   serverGauges
 	// thinkMin..thinkMax is the pause after each iteration (a test sets it to zero).
 	thinkMin, thinkMax time.Duration
 }
 
-// capScraper reads the target's /metrics (metricsScraper; a fake in tests).
-type capScraper interface {
+// promScraper reads the target's /metrics (metricsScraper; a fake in tests).
+type promScraper interface {
 	Scrape(ctx context.Context) (driftlock.Samples, error)
 }
 
-func newCapacity(env Env, reg *metrics.Registry) (Instance, error) {
+func newCapacity(env scenario.Env, reg *metrics.Registry) (scenario.Instance, error) {
 	if env.Endpoint == "demo" {
 		return nil, errors.New("capacity needs --endpoint detect: the demo route keeps no per-stream detectors")
 	}
-	opts := CapacityOptions{ExpectedCapacity: DefaultExpectedCapacity}
-	if o, ok := env.Options.(*CapacityOptions); ok && o != nil {
+	opts := Options{ExpectedCapacity: DefaultExpectedCapacity}
+	if o, ok := env.Options.(*Options); ok && o != nil {
 		opts = *o
 	}
-	if opts.ExpectedCapacity < 1 {
-		return nil, fmt.Errorf("--expected-capacity must be at least 1, got %d", opts.ExpectedCapacity)
-	}
-	if opts.SentinelEvery < 0 {
-		return nil, fmt.Errorf("--sentinel-every must be at least 1, got %d", opts.SentinelEvery)
+	if errs := opts.Resolve(nil); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	if opts.SentinelEvery == 0 {
 		opts.SentinelEvery = max(1, opts.ExpectedCapacity/20)
 	}
-	d, err := newDetectClient(env, reg)
+	d, err := scenario.NewDetectClient(env, reg)
 	if err != nil {
 		return nil, err
 	}
 	c := &capacity{
 		env: env, detect: d, opts: opts,
-		ledger:   newCapLedger(opts.ExpectedCapacity),
-		errs:     &capErrorTally{byKey: map[string]int64{}},
-		scraper:  newMetricsScraper(env),
+		ledger:   newLedger(opts.ExpectedCapacity),
+		errs:     &errorTally{byKey: map[string]int64{}},
+		scraper:  scenario.NewMetricsScraper(env),
 		thinkMin: 300 * time.Millisecond, thinkMax: 700 * time.Millisecond,
 	}
 	for _, name := range []string{"sensitive", "balanced", "strict"} {
 		p, _ := driftlock.ProfileByName(name)
-		c.profiles = append(c.profiles, p.Clamp(env.maxEvents()))
+		c.profiles = append(c.profiles, p.Clamp(env.EventLimit()))
 	}
 	c.sentinel = c.profiles[0]
-	if c.created, err = reg.Define("unique_streams_created", metrics.Counter, metrics.Default); err != nil {
+	ms, err := reg.DefineAll(capacityMetrics)
+	if err != nil {
 		return nil, err
 	}
+	c.created = ms["unique_streams_created"]
 	return c, nil
 }
 
-// Start implements Starter. The evictions counter is cumulative since the
+// Start implements scenario.Starter. The evictions counter is cumulative since the
 // server started: read it once before any traffic so the analysis reports
 // this run's share.
 func (c *capacity) Start(ctx context.Context) { c.scrape(ctx) }
 
-func (c *capacity) SetupVU(vu *runner.VU) { vu.Data = &buffers{} }
+func (c *capacity) SetupVU(vu *runner.VU) { vu.Data = &scenario.Buffers{} }
 
 // Iteration: first a due probe, if any; then a new stream — every
 // SentinelEvery-th one a sentinel warmed past calibration — then 0.3–0.7 s
 // of thinking (the k6 suite's 0.5 ± 0.2 s).
 func (c *capacity) Iteration(ctx context.Context, vu *runner.VU) {
-	buf := vu.Data.(*buffers)
+	buf := vu.Data.(*scenario.Buffers)
 	if s, t, ok := c.ledger.nextProbe(); ok {
 		c.probe(ctx, vu, buf, s, t)
 	}
@@ -189,11 +232,11 @@ func (c *capacity) Iteration(ctx context.Context, vu *runner.VU) {
 }
 
 // create sends 50–150 mixed events to a new stream with a random profile.
-func (c *capacity) create(ctx context.Context, vu *runner.VU, buf *buffers, stream string) {
+func (c *capacity) create(ctx context.Context, vu *runner.VU, buf *scenario.Buffers, stream string) {
 	p := c.profiles[vu.Rand.IntN(len(c.profiles))]
-	n := min(vu.IntBetween(50, 150), c.env.maxEvents())
+	n := min(vu.IntBetween(50, 150), c.env.EventLimit())
 	c.ledger.send()
-	out := c.detect.do(ctx, vu, buf, detectCall{
+	out := c.detect.Do(ctx, vu, buf, scenario.DetectCall{
 		Stream: stream, Batch: gen.Batch{Size: n, Mix: gen.Mixed}, Profile: &p,
 		Scenario: "create", Tags: metrics.Tags{{Key: "profile", Value: p.Name}},
 	})
@@ -208,12 +251,12 @@ func (c *capacity) create(ctx context.Context, vu *runner.VU, buf *buffers, stre
 // warmSentinel creates a stream with enough events (sensitive profile:
 // baseline+window, e.g. 230–250 events) to leave calibration within the
 // request, and queues it for its probe when the server says it is ready.
-func (c *capacity) warmSentinel(ctx context.Context, vu *runner.VU, buf *buffers, stream, kind string) {
+func (c *capacity) warmSentinel(ctx context.Context, vu *runner.VU, buf *scenario.Buffers, stream, kind string) {
 	p := c.sentinel
 	need := p.BaselineSize + p.WindowSize
-	n := vu.IntBetween(need, min(need+capacitySentinelExtra, c.env.maxEvents()))
+	n := vu.IntBetween(need, min(need+sentinelExtra, c.env.EventLimit()))
 	t := c.ledger.send()
-	out := c.detect.do(ctx, vu, buf, detectCall{
+	out := c.detect.Do(ctx, vu, buf, scenario.DetectCall{
 		Stream: stream, Batch: gen.Batch{Size: n, Mix: gen.Mixed}, Profile: &p,
 		Scenario: "sentinel", Warm: true, Tags: metrics.Tags{{Key: "profile", Value: p.Name}},
 	})
@@ -222,7 +265,7 @@ func (c *capacity) warmSentinel(ctx context.Context, vu *runner.VU, buf *buffers
 	if ready {
 		// Queued under the same lock that counts its touch, so no probe can
 		// see the sentinel before its own touch is counted.
-		c.ledger.doneSentinel(&capSentinel{stream: stream, kind: kind}, t)
+		c.ledger.doneSentinel(&sentinel{stream: stream, kind: kind}, t)
 	} else {
 		c.ledger.done(touchOf(out, confirmed), confirmed)
 		if confirmed {
@@ -237,22 +280,22 @@ func (c *capacity) warmSentinel(ctx context.Context, vu *runner.VU, buf *buffers
 
 // probe sends a small batch to a sentinel: ready means its detector was
 // kept, calibrating that it was evicted and created anew.
-func (c *capacity) probe(ctx context.Context, vu *runner.VU, buf *buffers, s *capSentinel, t capTicket) {
+func (c *capacity) probe(ctx context.Context, vu *runner.VU, buf *scenario.Buffers, s *sentinel, t ticket) {
 	p := c.sentinel
-	out := c.detect.do(ctx, vu, buf, detectCall{
-		Stream: s.stream, Batch: gen.Batch{Size: capacityProbeEvents, Mix: gen.Mixed}, Profile: &p,
+	out := c.detect.Do(ctx, vu, buf, scenario.DetectCall{
+		Stream: s.stream, Batch: gen.Batch{Size: probeEvents, Mix: gen.Mixed}, Profile: &p,
 		Scenario: "probe", Warm: true, Tags: metrics.Tags{{Key: "profile", Value: p.Name}, {Key: "probe", Value: s.kind}},
 	})
-	outcome := capFailed
+	outcome := failed
 	confirmed := c.confirmed(out)
 	if confirmed {
 		switch r := out.Result; {
 		case !r.ReadyKnown:
-			outcome = capUnknown
+			outcome = unknown
 		case r.Ready:
-			outcome = capKept
+			outcome = kept
 		default:
-			outcome = capEvicted
+			outcome = evicted
 		}
 	}
 	if out.Resp.Canceled {
@@ -263,67 +306,64 @@ func (c *capacity) probe(ctx context.Context, vu *runner.VU, buf *buffers, s *ca
 	}
 	c.ledger.doneProbe(s, t, outcome, touchOf(out, confirmed))
 	c.tally(out)
-	vu.Check("probe answered", outcome != capFailed, metrics.Tag{Key: "scenario", Value: "probe"})
+	vu.Check("probe answered", outcome != failed, metrics.Tag{Key: "scenario", Value: "probe"})
 }
 
-// capTouch is what a request did to the server's cache, as far as we know.
-type capTouch int
+// touchKind is what a request did to the server's cache, as far as we know.
+type touchKind int
 
 const (
-	capNoTouch      capTouch = iota // rejected before detection (4xx)
-	capTouched                      // answered 200: an entry was created or refreshed
-	capMaybeTouched                 // no answer, a 5xx or a malformed 200: it may have touched an entry
+	noTouch      touchKind = iota // rejected before detection (4xx)
+	touched                       // answered 200: an entry was created or refreshed
+	maybeTouched                  // no answer, a 5xx or a malformed 200: it may have touched an entry
 )
 
-func touchOf(out detectOutcome, confirmed bool) capTouch {
+func touchOf(out scenario.DetectOutcome, confirmed bool) touchKind {
 	switch r := out.Resp; {
 	case confirmed:
-		return capTouched
+		return touched
 	case r.Err != nil || r.Status >= 500 || r.Status == 200:
-		return capMaybeTouched
+		return maybeTouched
 	default:
-		return capNoTouch
+		return noTouch
 	}
 }
 
 // confirmed: the server answered 200 with a valid body that names the
 // stream or its status, i.e. it holds a detector for the stream.
-func (c *capacity) confirmed(out detectOutcome) bool {
+func (c *capacity) confirmed(out scenario.DetectOutcome) bool {
 	return out.OK && (out.Result.StreamID != "" || out.Result.Status != "" || out.Result.ReadyKnown)
 }
 
 // tally counts a failed request by status and error code.
-func (c *capacity) tally(out detectOutcome) {
+func (c *capacity) tally(out scenario.DetectOutcome) {
 	if out.Resp.Canceled || out.OK {
 		return
 	}
 	c.errs.add(out.Resp.Status, out.Resp.Err, out.Resp.TimedOut, out.Resp.Body)
 }
 
-// Interval implements IntervalObserver: /metrics is read once per interval.
+// Interval implements scenario.IntervalObserver: /metrics is read once per interval.
 func (c *capacity) Interval() time.Duration {
-	if c.env.Interval > 0 {
-		return c.env.Interval
-	}
-	return max(capacityMinScrape, runner.ScaleDuration(capacityScrapeEvery, c.env.TimeScale))
+	return c.env.ScaledInterval(scrapeEvery, minScrape)
 }
 
-// Observe implements IntervalObserver: it reads the target's detector gauges.
-func (c *capacity) Observe(Interval) { c.scrape(context.Background()) }
+// Observe implements scenario.IntervalObserver: it reads the target's detector gauges.
+func (c *capacity) Observe(scenario.Interval) { c.scrape(context.Background()) }
 
 func (c *capacity) scrape(ctx context.Context) {
 	if !c.server.wantScrape() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
+	ctx, cancel := context.WithTimeout(ctx, scenario.ScrapeTimeout)
 	defer cancel()
 	ss, err := c.scraper.Scrape(ctx)
 	c.server.observe(ss, err)
 }
 
-// capServerGauges follows driftlock_detectors_active and
+// serverGauges follows driftlock_detectors_active and
 // driftlock_detector_evictions_total across scrapes.
-type capServerGauges struct {
+type serverGauges struct {
 	mu         sync.Mutex
 	scrapes    int
 	failures   int
@@ -336,17 +376,17 @@ type capServerGauges struct {
 	evictLast  float64
 }
 
-// capScrapeGiveUp: after this many failed scrapes and no success, the
+// scrapeGiveUp: after this many failed scrapes and no success, the
 // target is taken to have no /metrics and is not asked again.
-const capScrapeGiveUp = 3
+const scrapeGiveUp = 3
 
-func (g *capServerGauges) wantScrape() bool {
+func (g *serverGauges) wantScrape() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.scrapes > 0 || g.failures < capScrapeGiveUp
+	return g.scrapes > 0 || g.failures < scrapeGiveUp
 }
 
-func (g *capServerGauges) observe(ss driftlock.Samples, err error) {
+func (g *serverGauges) observe(ss driftlock.Samples, err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err != nil {
@@ -369,16 +409,16 @@ func (g *capServerGauges) observe(ss driftlock.Samples, err error) {
 	}
 }
 
-// capErrorTally counts failed requests by "status code", naming failures that
+// errorTally counts failed requests by "status code", naming failures that
 // say the server ran out of detectors.
-type capErrorTally struct {
+type errorTally struct {
 	mu         sync.Mutex
 	byKey      map[string]int64
 	exhaustion int64
 	example    string
 }
 
-func (e *capErrorTally) add(status int, err error, timedOut bool, body []byte) {
+func (e *errorTally) add(status int, err error, timedOut bool, body []byte) {
 	key := strconv.Itoa(status)
 	exhausted := false
 	var msg string
@@ -393,7 +433,7 @@ func (e *capErrorTally) add(status int, err error, timedOut bool, body []byte) {
 				key += " " + eb.Code
 			}
 			msg = strings.TrimSpace(eb.Code + ": " + eb.Message)
-			exhausted = capIsExhaustion(status, eb)
+			exhausted = isExhaustion(status, eb)
 		}
 	}
 	e.mu.Lock()
@@ -407,18 +447,18 @@ func (e *capErrorTally) add(status int, err error, timedOut bool, body []byte) {
 	}
 }
 
-// capExhaustionWords are what an error body says when a server refuses a new
+// exhaustionWords are what an error body says when a server refuses a new
 // stream because it has no room for another detector.
-var capExhaustionWords = []string{"detector", "capacity", "exhaust", "too many streams", "stream limit", "memory", "cache full"}
+var exhaustionWords = []string{"detector", "capacity", "exhaust", "too many streams", "stream limit", "memory", "cache full"}
 
-// capIsExhaustion reports whether a failure (a 5xx, or a 429 that is about
+// isExhaustion reports whether a failure (a 5xx, or a 429 that is about
 // streams rather than request rate) says the server ran out of detectors.
-func capIsExhaustion(status int, e driftlock.ErrorBody) bool {
+func isExhaustion(status int, e driftlock.ErrorBody) bool {
 	if status < 500 && status != 429 {
 		return false
 	}
 	text := strings.ToLower(e.Code + " " + e.Message)
-	for _, w := range capExhaustionWords {
+	for _, w := range exhaustionWords {
 		if strings.Contains(text, w) {
 			return true
 		}
@@ -426,15 +466,15 @@ func capIsExhaustion(status int, e driftlock.ErrorBody) bool {
 	return false
 }
 
-// capTicket is what the ledger knew when a touching request was sent.
-type capTicket struct {
+// ticket is what the ledger knew when a touching request was sent.
+type ticket struct {
 	at       int64 // touches counted before the request was sent
 	inflight int   // other touching requests in flight at that moment
 	sends    int64 // touching requests sent before this one
 }
 
-// capSentinel is a warm stream waiting for its probe.
-type capSentinel struct {
+// sentinel is a warm stream waiting for its probe.
+type sentinel struct {
 	stream string
 	kind   string
 	at     int64 // touches before its warming request was sent
@@ -451,10 +491,10 @@ type capSentinel struct {
 }
 
 // newer is D for the sentinel when the touch count is touches.
-func (s *capSentinel) newer(touches int64) int64 { return touches - s.at - 1 - s.skip }
+func (s *sentinel) newer(touches int64) int64 { return touches - s.at - 1 - s.skip }
 
-// capProbeRecord is one answered probe, as written to the result file.
-type capProbeRecord struct {
+// probeRecord is one answered probe, as written to the result file.
+type probeRecord struct {
 	Stream string `json:"stream"`
 	Kind   string `json:"kind"`
 	// Newer is the distance D: touches the server confirmed between the
@@ -465,10 +505,10 @@ type capProbeRecord struct {
 	Outcome  string `json:"outcome"`
 }
 
-// capLedger is the capacity test's shared bookkeeping: touches, sentinels
+// ledger is the capacity test's shared bookkeeping: touches, sentinels
 // waiting for their probes, and probe outcomes. Everything is under one
 // mutex: a few operations per iteration, far from contended.
-type capLedger struct {
+type ledger struct {
 	mu       sync.Mutex
 	expected int64
 	// retentionAt and evictionAt are the distances at which the two kinds of
@@ -482,8 +522,8 @@ type capLedger struct {
 	turns                   int64
 	sentinels               int64
 	notReadyCount           int64
-	queues                  map[string][]*capSentinel
-	probes                  []capProbeRecord // the first capacityProbeLog
+	queues                  map[string][]*sentinel
+	probes                  []probeRecord // the first probeLog
 	tally                   map[string]map[string]int64
 	// keptMin is the largest lower bound of a kept probe, evictedMax the
 	// smallest upper bound of an evicted one (−1: none yet).
@@ -491,55 +531,55 @@ type capLedger struct {
 	maxProbed           int64
 }
 
-func newCapLedger(expected int) *capLedger {
+func newLedger(expected int) *ledger {
 	margin := max(1, int64(expected)/10)
-	return &capLedger{
+	return &ledger{
 		expected:    int64(expected),
 		retentionAt: max(1, int64(expected)-margin),
 		evictionAt:  int64(expected) + margin,
-		queues:      map[string][]*capSentinel{},
-		tally:       map[string]map[string]int64{capRetention: {}, capEviction: {}},
+		queues:      map[string][]*sentinel{},
+		tally:       map[string]map[string]int64{retention: {}, eviction: {}},
 		keptMin:     -1,
 		evictedMax:  -1,
 	}
 }
 
 // send registers a touching request about to be sent.
-func (l *capLedger) send() capTicket {
+func (l *ledger) send() ticket {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.sendLocked()
 }
 
-func (l *capLedger) sendLocked() capTicket {
-	t := capTicket{at: l.touches, inflight: l.inflight, sends: l.sends}
+func (l *ledger) sendLocked() ticket {
+	t := ticket{at: l.touches, inflight: l.inflight, sends: l.sends}
 	l.inflight++
 	l.sends++
 	return t
 }
 
 // overlapping counts the other requests that were in flight at some moment
-// while the request of capTicket t was: those in flight when it was sent and
+// while the request of ticket t was: those in flight when it was sent and
 // those sent since. Call it before the request's done.
-func (l *capLedger) overlapping(t capTicket) int64 {
+func (l *ledger) overlapping(t ticket) int64 {
 	return int64(t.inflight) + l.sends - t.sends - 1
 }
 
 // done ends a request registered with send; touch says what it did to the
 // server's cache, created that the server confirmed a new stream.
-func (l *capLedger) done(touch capTouch, created bool) {
+func (l *ledger) done(touch touchKind, created bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.doneLocked(touch, created)
 }
 
-func (l *capLedger) doneLocked(touch capTouch, created bool) {
+func (l *ledger) doneLocked(touch touchKind, created bool) {
 	// The touch is counted before the request leaves the in-flight count, so
 	// a reader never sees it in neither.
 	switch touch {
-	case capTouched:
+	case touched:
 		l.touches++
-	case capMaybeTouched:
+	case maybeTouched:
 		l.maybe++
 	}
 	if created {
@@ -550,17 +590,17 @@ func (l *capLedger) doneLocked(touch capTouch, created bool) {
 
 // doneSentinel ends a sentinel's warming request that left it ready and
 // queues the sentinel for its probe; t is its warming request's ticket.
-func (l *capLedger) doneSentinel(s *capSentinel, t capTicket) {
+func (l *ledger) doneSentinel(s *sentinel, t ticket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	s.at, s.before = t.at, l.overlapping(t)
-	l.doneLocked(capTouched, true)
+	l.doneLocked(touched, true)
 	s.doneAt, s.maybeAt = l.touches, l.maybe
 	l.queues[s.kind] = append(l.queues[s.kind], s)
 	l.sentinels++
 }
 
-func (l *capLedger) notReady() {
+func (l *ledger) notReady() {
 	l.mu.Lock()
 	l.notReadyCount++
 	l.mu.Unlock()
@@ -568,7 +608,7 @@ func (l *capLedger) notReady() {
 
 // sentinelTurn says whether the next new stream is a sentinel (the first
 // and then every Nth), and of which kind: they alternate, eviction first.
-func (l *capLedger) sentinelTurn(every int) (kind string, ok bool) {
+func (l *ledger) sentinelTurn(every int) (kind string, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := l.turns
@@ -577,21 +617,21 @@ func (l *capLedger) sentinelTurn(every int) (kind string, ok bool) {
 		return "", false
 	}
 	if (n/int64(every))%2 == 0 {
-		return capEviction, true
+		return eviction, true
 	}
-	return capRetention, true
+	return retention, true
 }
 
 // nextProbe takes the oldest sentinel whose distance has reached its kind's
 // target (retention first: it is the closer one) and registers the probe as
 // sent. Each sentinel is probed once: a probe refreshes (or re-creates) it.
-func (l *capLedger) nextProbe() (*capSentinel, capTicket, bool) {
+func (l *ledger) nextProbe() (*sentinel, ticket, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, k := range [...]struct {
 		kind string
 		at   int64
-	}{{capRetention, l.retentionAt}, {capEviction, l.evictionAt}} {
+	}{{retention, l.retentionAt}, {eviction, l.evictionAt}} {
 		q := l.queues[k.kind]
 		if len(q) == 0 || q[0].newer(l.touches) < k.at {
 			continue
@@ -601,25 +641,25 @@ func (l *capLedger) nextProbe() (*capSentinel, capTicket, bool) {
 		l.queues[k.kind] = q[1:]
 		return s, l.sendLocked(), true
 	}
-	return nil, capTicket{}, false
+	return nil, ticket{}, false
 }
 
 // cancel puts back a sentinel whose probe the end of the run cut short.
-func (l *capLedger) cancel(s *capSentinel) {
+func (l *ledger) cancel(s *sentinel) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.queues[s.kind] = append([]*capSentinel{s}, l.queues[s.kind]...)
+	l.queues[s.kind] = append([]*sentinel{s}, l.queues[s.kind]...)
 }
 
 // doneProbe ends a probe registered by nextProbe and records its outcome.
-func (l *capLedger) doneProbe(s *capSentinel, t capTicket, outcome string, touch capTouch) {
+func (l *ledger) doneProbe(s *sentinel, t ticket, outcome string, touch touchKind) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	rec := capProbeRecord{Stream: s.stream, Kind: s.kind, Outcome: outcome, Newer: s.newer(t.at)}
+	rec := probeRecord{Stream: s.stream, Kind: s.kind, Outcome: outcome, Newer: s.newer(t.at)}
 	rec.NewerMin = max(0, rec.Newer-s.before)
 	rec.NewerMax = rec.Newer + l.overlapping(t) + l.maybe - s.maybeAt
 	l.doneLocked(touch, false)
-	if touch == capTouched {
+	if touch == touched {
 		// The probe moved (or re-created) s at the front of the LRU: that is
 		// a newer touch for the sentinels behind it, but not for those ahead.
 		for _, q := range l.queues {
@@ -635,25 +675,25 @@ func (l *capLedger) doneProbe(s *capSentinel, t capTicket, outcome string, touch
 	}
 	l.tally[s.kind][outcome]++
 	switch outcome {
-	case capKept:
+	case kept:
 		if rec.NewerMin > l.keptMin {
 			l.keptMin = rec.NewerMin
 		}
-	case capEvicted:
+	case evicted:
 		if l.evictedMax < 0 || rec.NewerMax < l.evictedMax {
 			l.evictedMax = rec.NewerMax
 		}
 	}
-	if outcome == capKept || outcome == capEvicted {
+	if outcome == kept || outcome == evicted {
 		l.maxProbed = max(l.maxProbed, rec.Newer)
 	}
-	if len(l.probes) < capacityProbeLog {
+	if len(l.probes) < probeLog {
 		l.probes = append(l.probes, rec)
 	}
 }
 
-// capProbeStats is analysis.probes of capacity_test_results.json.
-type capProbeStats struct {
+// probeStats is analysis.probes of capacity_test_results.json.
+type probeStats struct {
 	Kept    int64 `json:"kept"`
 	Evicted int64 `json:"evicted"`
 	// Unknown: 200 without a status; Failed: no 200; Pending: sentinels
@@ -668,26 +708,26 @@ type capProbeStats struct {
 	ByKind         map[string]map[string]int64 `json:"by_kind"`
 	// Sentinels were warmed to ready; SentinelsNotReady were confirmed but
 	// still calibrating, so never probed.
-	Sentinels         int64            `json:"sentinels"`
-	SentinelsNotReady int64            `json:"sentinels_not_ready"`
-	SentinelEvery     int              `json:"sentinel_every"`
-	Log               []capProbeRecord `json:"log,omitempty"`
+	Sentinels         int64         `json:"sentinels"`
+	SentinelsNotReady int64         `json:"sentinels_not_ready"`
+	SentinelEvery     int           `json:"sentinel_every"`
+	Log               []probeRecord `json:"log,omitempty"`
 }
 
-// capacityEstimate bounds the cache size from the probes: a kept stream
+// estimate bounds the cache size from the probes: a kept stream
 // proves more than AtLeast−1 newer entries fit, an evicted one that at most
 // AtMost do. Zero: no bound.
-type capacityEstimate struct {
+type estimate struct {
 	AtLeast int64 `json:"at_least,omitempty"`
 	AtMost  int64 `json:"at_most,omitempty"`
 }
 
 // capacityAnalysis is the `analysis` of capacity_test_results.json.
 type capacityAnalysis struct {
-	StreamsCreated   int64            `json:"streams_created"`
-	ExpectedCapacity int              `json:"expected_capacity"`
-	Probes           capProbeStats    `json:"probes"`
-	Estimate         capacityEstimate `json:"capacity_estimate"`
+	StreamsCreated   int64      `json:"streams_created"`
+	ExpectedCapacity int        `json:"expected_capacity"`
+	Probes           probeStats `json:"probes"`
+	Estimate         estimate   `json:"capacity_estimate"`
 	// DetectorsActivePeak and Evictions come from the target's /metrics
 	// (null when it has none): the gauge's highest scraped value, and how
 	// much driftlock_detector_evictions_total grew between the first and the
@@ -706,27 +746,27 @@ type capacityAnalysis struct {
 }
 
 // summary freezes the ledger into the analysis' probe part and the verdict.
-func (l *capLedger) summary(every int) (capProbeStats, capacityEstimate, string) {
+func (l *ledger) summary(every int) (probeStats, estimate, string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ps := capProbeStats{
+	ps := probeStats{
 		RetentionAfter: l.retentionAt, EvictionAfter: l.evictionAt,
 		ByKind:    map[string]map[string]int64{},
 		Sentinels: l.sentinels, SentinelsNotReady: l.notReadyCount, SentinelEvery: every,
-		Log: append([]capProbeRecord(nil), l.probes...),
+		Log: append([]probeRecord(nil), l.probes...),
 	}
 	for kind, byOutcome := range l.tally {
 		ps.ByKind[kind] = map[string]int64{}
 		for o, n := range byOutcome {
 			ps.ByKind[kind][o] = n
 			switch o {
-			case capKept:
+			case kept:
 				ps.Kept += n
-			case capEvicted:
+			case evicted:
 				ps.Evicted += n
-			case capUnknown:
+			case unknown:
 				ps.Unknown += n
-			case capFailed:
+			case failed:
 				ps.Failed += n
 			}
 		}
@@ -734,27 +774,27 @@ func (l *capLedger) summary(every int) (capProbeStats, capacityEstimate, string)
 	for _, q := range l.queues {
 		ps.Pending += int64(len(q))
 	}
-	var est capacityEstimate
+	var est estimate
 	if l.keptMin >= 0 {
 		est.AtLeast = l.keptMin + 1
 	}
 	if l.evictedMax >= 0 {
 		est.AtMost = max(1, l.evictedMax)
 	}
-	verdict := capInconclusive
+	verdict := inconclusive
 	switch {
 	case l.evictedMax >= 0 && l.evictedMax < l.expected:
-		verdict = capBelowExpected
+		verdict = belowExpected
 	case l.evictedMax >= 0:
-		verdict = capAsExpected
+		verdict = asExpected
 	case l.keptMin >= 0:
-		verdict = capNoEviction
+		verdict = noEviction
 	}
 	return ps, est, verdict
 }
 
-// Analyse implements Instance.
-func (c *capacity) Analyse(*metrics.Snapshot) Findings {
+// Analyse implements scenario.Instance.
+func (c *capacity) Analyse(*metrics.Snapshot) scenario.Findings {
 	ps, est, verdict := c.ledger.summary(c.opts.SentinelEvery)
 	c.ledger.mu.Lock()
 	created, maxProbed := c.ledger.created, c.ledger.maxProbed
@@ -785,43 +825,43 @@ func (c *capacity) Analyse(*metrics.Snapshot) Findings {
 	}
 	a.DetectorExhaustion, a.ExhaustionExample = c.errs.exhaustion, c.errs.example
 	c.errs.mu.Unlock()
-	return capacityFindings(a, maxProbed)
+	return findings(a, maxProbed)
 }
 
-// capacityFindings writes the verdict lines and decides failure: the run
+// findings writes the verdict lines and decides failure: the run
 // fails when a probed stream was evicted although, even counting every
 // request in flight, fewer than ExpectedCapacity newer streams had been
 // touched — the cache holds fewer streams than expected. Evictions beyond
 // the expected capacity are what a bounded cache should do; a cache that
 // evicts nothing is reported, not failed.
-func capacityFindings(a capacityAnalysis, maxProbed int64) Findings {
+func findings(a capacityAnalysis, maxProbed int64) scenario.Findings {
 	ps, e := a.Probes, a.ExpectedCapacity
 	lines := []string{fmt.Sprintf("created %d streams (server-confirmed); %d sentinels warmed to ready, one in every %d new streams",
 		a.StreamsCreated, ps.Sentinels, ps.SentinelEvery)}
 	probed := ps.Kept + ps.Evicted
 	if probed > 0 {
 		lines = append(lines, fmt.Sprintf("probed %d early stream%s: after ≥%d newer %d kept, %d evicted; after ≥%d newer %d kept, %d evicted",
-			probed, capPlural(probed),
-			ps.RetentionAfter, ps.ByKind[capRetention][capKept], ps.ByKind[capRetention][capEvicted],
-			ps.EvictionAfter, ps.ByKind[capEviction][capKept], ps.ByKind[capEviction][capEvicted]))
+			probed, plural(probed),
+			ps.RetentionAfter, ps.ByKind[retention][kept], ps.ByKind[retention][evicted],
+			ps.EvictionAfter, ps.ByKind[eviction][kept], ps.ByKind[eviction][evicted]))
 	}
 	server := ""
 	if a.Evictions != nil {
 		server = fmt.Sprintf(" (server evicted %.0f)", *a.Evictions)
 	}
-	f := Findings{Data: a}
+	f := scenario.Findings{Data: a}
 	switch a.Verdict {
-	case capBelowExpected:
+	case belowExpected:
 		f.Failed = true
 		f.FailReason = fmt.Sprintf("detector cache holds fewer than the expected %d streams: a stream was evicted after at most %d newer", e, a.Estimate.AtMost)
 		lines = append(lines, fmt.Sprintf("FAIL: a stream was evicted after at most %d newer streams — the cache holds fewer than the expected %d%s", a.Estimate.AtMost, e, server))
-	case capAsExpected:
+	case asExpected:
 		if a.Estimate.AtLeast > 0 {
 			lines = append(lines, fmt.Sprintf("the cache holds between %d and %d streams — evictions only beyond the expected %d%s", a.Estimate.AtLeast, a.Estimate.AtMost, e, server))
 		} else {
 			lines = append(lines, fmt.Sprintf("the cache holds at most %d streams — no stream was evicted before %d newer ones%s", a.Estimate.AtMost, e, server))
 		}
-	case capNoEviction:
+	case noEviction:
 		evicted := ""
 		if a.Evictions != nil {
 			evicted = fmt.Sprintf("; server evicted %.0f", *a.Evictions)
@@ -843,7 +883,7 @@ func capacityFindings(a capacityAnalysis, maxProbed int64) Findings {
 		lines = append(lines, "target /metrics not read: "+a.MetricsError)
 	}
 	if len(a.ErrorsByStatus) > 0 {
-		l := "failed requests by status: " + capFormatErrors(a.ErrorsByStatus)
+		l := "failed requests by status: " + scenario.FormatStatusCounts(a.ErrorsByStatus)
 		if a.DetectorExhaustion > 0 {
 			l += fmt.Sprintf("; %d say the server ran out of detectors (%s)", a.DetectorExhaustion, a.ExhaustionExample)
 		}
@@ -853,13 +893,9 @@ func capacityFindings(a capacityAnalysis, maxProbed int64) Findings {
 	return f
 }
 
-func capPlural(n int64) string {
+func plural(n int64) string {
 	if n == 1 {
 		return ""
 	}
 	return "s"
 }
-
-// capFormatErrors renders "503 service_unavailable ×12, 0 timeout ×1", most
-// frequent first.
-func capFormatErrors(counts map[string]int64) string { return formatStatusCounts(counts) }

@@ -1,4 +1,4 @@
-package scenario
+package ratelimit
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/driftload/driftload/internal/scenario"
 )
 
 // fakeLimiter is a sliding-log limiter like the reference server's, on the
@@ -57,9 +59,9 @@ func (l *fakeLimiter) send(ctx context.Context, _ string) shotResult {
 
 // simulate runs the test's iterations for d (plus the engine's 30 s
 // graceful stop for an iteration under way) against l on a fake clock.
-func simulate(t *testing.T, opts RateLimitOptions, l *fakeLimiter, d time.Duration) Findings {
+func simulate(t *testing.T, opts Options, l *fakeLimiter, d time.Duration) scenario.Findings {
 	t.Helper()
-	var f Findings
+	var f scenario.Findings
 	synctest.Test(t, func(t *testing.T) {
 		r := &rateLimit{opts: opts, book: newRateBook(opts.Window)}
 		start := time.Now()
@@ -74,11 +76,11 @@ func simulate(t *testing.T, opts RateLimitOptions, l *fakeLimiter, d time.Durati
 }
 
 func TestRateLimitAgainstFakeLimiters(t *testing.T) {
-	def := DefaultRateLimitOptions()
-	fast := RateLimitOptions{Interval: 500 * time.Millisecond, Window: 6 * time.Second, Limit: 3}
+	def := DefaultOptions()
+	fast := Options{Interval: 500 * time.Millisecond, Window: 6 * time.Second, Limit: 3}
 	tests := []struct {
 		name    string
-		opts    RateLimitOptions
+		opts    Options
 		lim     fakeLimiter
 		dur     time.Duration
 		failed  bool
@@ -147,7 +149,7 @@ func TestRateLimitAgainstFakeLimiters(t *testing.T) {
 // probe waits, so about 2/3 of the requests are limited.
 func TestRateLimitDefaultProfileCounts(t *testing.T) {
 	lim := fakeLimiter{limit: 10, window: time.Minute, advertise: ceilSecs, body: true, latency: 2 * time.Millisecond}
-	f := simulate(t, DefaultRateLimitOptions(), &lim, 3*time.Minute)
+	f := simulate(t, DefaultOptions(), &lim, 3*time.Minute)
 	a := f.Data.(rateLimitAnalysis)
 	// 90 paced ticks, of which a few are skipped for probes, plus 2 per probe.
 	if a.Requests < 85 || a.Requests > 100 {
@@ -309,12 +311,12 @@ func TestJudgeEnforcementTolerance(t *testing.T) {
 }
 
 func TestNewRateLimitRejectsBadOptions(t *testing.T) {
-	for _, o := range []RateLimitOptions{
+	for _, o := range []Options{
 		{Interval: 0, Window: time.Minute, Limit: 10},
 		{Interval: time.Second, Window: 0, Limit: 10},
 		{Interval: time.Second, Window: time.Minute, Limit: 0},
 	} {
-		if _, err := newRateLimit(Env{BaseURL: "http://127.0.0.1:1", Options: &o}, nil); err == nil {
+		if _, err := newRateLimit(scenario.Env{BaseURL: "http://127.0.0.1:1", Options: &o}, nil); err == nil {
 			t.Errorf("options %+v accepted", o)
 		}
 	}

@@ -1,0 +1,350 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
+	"github.com/driftload/driftload/internal/scenario/all"
+	"github.com/driftload/driftload/internal/threshold"
+)
+
+// Config is one test run as the user asked for it: the command line's
+// values, unchecked. Validate (or Run) checks all of it in one pass.
+type Config struct {
+	Test    *scenario.Test
+	BaseURL string
+	APIKey  string
+	// Thresholds is the thresholds file's content; ThresholdsSource names it
+	// in messages ("thresholds.json", "built-in thresholds").
+	Thresholds       []byte
+	ThresholdsSource string
+	// Out is the result file path.
+	Out string
+	// VUs and Duration override a constant profile (0: the test's default,
+	// unless Explicit says the user gave 0).
+	VUs      int
+	Duration time.Duration
+	// Stages, as typed ("30s:25,1m:50"), override the profile with a ramp.
+	Stages string
+	// TimeScale multiplies every stage duration and graceful period (1: real time).
+	TimeScale float64
+	Seed      uint64
+	Timeout   time.Duration
+	Insecure  bool
+	DemoRate  float64
+	Quiet     bool
+	Color     bool
+	// Embedded is true when the target is driftload's own in-process server.
+	Embedded bool
+	// Endpoint is the detect route: "detect" (default) or "demo".
+	Endpoint string
+	// MaxEvents is the most events the target accepts per request (0: 1000,
+	// 200 on the demo route).
+	MaxEvents int
+	// Interval is the analysis interval of tests that have one (0: the test's default).
+	Interval time.Duration
+	// Options are the test's own options (from Test.Options, filled by its
+	// flags) and Args the command line's positional arguments.
+	Options scenario.Options
+	Args    []string
+	// Rate, when > 0, runs the test open-model at Rate iterations per second;
+	// RateStages (as typed) ramp the rate instead. MaxVUs bounds the VUs
+	// that serve the schedule (PreAllocatedVUs start up front), MaxBacklog
+	// the due iterations that may wait for one.
+	Rate            int
+	RateStages      string
+	MaxVUs          int
+	PreAllocatedVUs int
+	MaxBacklog      int
+	// StdlibHTTP sends every request through net/http instead of driftload's
+	// own HTTP/1.1 client (an escape hatch; slower).
+	StdlibHTTP bool
+	// LagBudget is how late the scheduler may dispatch iterations (p99)
+	// before the run is invalid (default DefaultLagBudget).
+	LagBudget time.Duration
+	Version   string
+	// Flags echoes the command line's flags into the result file.
+	Flags map[string]any
+	// Explicit names the flags the user gave: for those, 0 is a value to
+	// check, not "the test's default".
+	Explicit map[string]bool
+	// PreflightTimeout bounds the pre-flight check (default 3 s).
+	PreflightTimeout time.Duration
+	Stdout, Stderr   io.Writer
+}
+
+// plan is a validated Config, ready to run.
+type plan struct {
+	sets      []threshold.Set
+	exec      runner.Executor
+	base      string
+	timeScale float64
+	maxEvents int
+	// stages are the executed VU stages of a ramping-VUs profile (for the
+	// test's own analysis); nil otherwise.
+	stages []runner.Stage
+}
+
+// maxScaledProfile bounds a profile after --time-scale: beyond it the
+// durations overflow or the run would never end.
+const maxScaledProfile = 366 * 24 * time.Hour
+
+// Validate checks the whole configuration and returns every problem, so a
+// command line is fixed in one round.
+func (c *Config) Validate() []error {
+	_, errs := c.resolve()
+	return errs
+}
+
+// resolve checks c and turns it into a plan; on any problem it returns them all.
+func (c *Config) resolve() (*plan, []error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	given := func(name string) bool { return c.Explicit[name] }
+	t := c.Test
+	p := &plan{timeScale: c.TimeScale}
+
+	if len(c.Args) != len(t.Args) {
+		want := "no arguments"
+		if len(t.Args) > 0 {
+			want = strings.Join(t.Args, " and ")
+			if t.Example != "" {
+				want += ", e.g. " + t.Example
+			}
+		}
+		bad("want %s", want)
+	} else if c.Options != nil {
+		errs = append(errs, c.Options.Resolve(c.Args)...)
+	}
+
+	base, name := c.BaseURL, "--base-url"
+	if tg, ok := c.Options.(scenario.Targeter); ok && tg.Target() != "" {
+		base, name = tg.Target(), "URL"
+	}
+	if b, err := scenario.CheckURL(name, base); err != nil {
+		errs = append(errs, err)
+	} else {
+		p.base = b
+	}
+
+	switch {
+	case c.TimeScale == 0 && !given("time-scale"):
+		p.timeScale = 1
+	case !finite(c.TimeScale) || c.TimeScale <= 0:
+		bad("--time-scale must be a positive number, got %g", c.TimeScale)
+	}
+	switch {
+	case given("vus") && c.VUs < 1, c.VUs < 0:
+		bad("--vus must be at least 1, got %d", c.VUs)
+	}
+	if (given("duration") && c.Duration <= 0) || c.Duration < 0 {
+		bad("--duration must be positive, got %s", c.Duration)
+	}
+	if c.Timeout < 0 || (given("timeout") && c.Timeout == 0) {
+		bad("--timeout must be positive, got %s", c.Timeout)
+	}
+	if !finite(c.DemoRate) || c.DemoRate < 0 || (given("demo-rate") && c.DemoRate == 0) {
+		bad("--demo-rate must be a positive number, got %g", c.DemoRate)
+	}
+	if c.MaxEvents < 0 {
+		bad("--max-events must not be negative, got %d", c.MaxEvents)
+	}
+	if c.Interval < 0 {
+		bad("--interval must be positive, got %s", c.Interval)
+	}
+	switch c.Endpoint {
+	case "", "detect":
+	case "demo":
+	default:
+		bad("--endpoint %q: want detect or demo", c.Endpoint)
+	}
+	p.maxEvents = c.MaxEvents
+	if c.Endpoint == "demo" && c.MaxEvents == 0 {
+		p.maxEvents = 200
+	}
+	if (given("rate") && c.Rate < 1) || c.Rate < 0 {
+		bad("--rate must be at least 1, got %d", c.Rate)
+	}
+	if (given("max-vus") && c.MaxVUs < 1) || c.MaxVUs < 0 {
+		bad("--max-vus must be at least 1, got %d", c.MaxVUs)
+	}
+	if c.PreAllocatedVUs < 0 || c.MaxBacklog < 0 {
+		bad("--pre-allocated-vus and --max-backlog must not be negative")
+	}
+	stages := parseStages(&errs, "--stages", c.Stages)
+	rateStages := parseStages(&errs, "--rate-stages", c.RateStages)
+	if c.Rate > 0 && c.RateStages != "" {
+		bad("--rate and --rate-stages exclude each other")
+	}
+	if (c.Rate > 0 || c.RateStages != "") && c.Stages != "" {
+		bad("--stages (VUs) and --rate/--rate-stages (arrival rate) exclude each other")
+	}
+
+	sets, err := LoadThresholds(c.Thresholds, c.ThresholdsSource, t)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	p.sets = sets
+
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if err := checkScaledLength(c, stages, rateStages, p.timeScale); err != nil {
+		return nil, []error{err}
+	}
+	p.exec = buildExecutor(c, stages, rateStages, p.timeScale)
+	if es := p.exec.Validate(); len(es) > 0 {
+		msgs := make([]string, len(es))
+		for i, e := range es {
+			msgs[i] = e.Error()
+		}
+		return nil, []error{errors.New("invalid profile: " + strings.Join(msgs, "; "))}
+	}
+	if r, ok := p.exec.(runner.RampingVUs); ok {
+		p.stages = r.Stages
+	}
+	return p, nil
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// parseStages parses a stage list flag; "" is none.
+func parseStages(errs *[]error, flag, s string) []runner.Stage {
+	if s == "" {
+		return nil
+	}
+	stages, err := runner.ParseStages(s)
+	if err != nil {
+		*errs = append(*errs, fmt.Errorf("%s: %s", flag, strings.ReplaceAll(err.Error(), "\n", "; ")))
+	}
+	return stages
+}
+
+// profileLength is the unscaled length of the profile c asks for.
+func profileLength(c *Config, stages, rateStages []runner.Stage) time.Duration {
+	switch {
+	case len(stages) > 0:
+		return runner.StagesDuration(stages)
+	case len(rateStages) > 0:
+		return runner.StagesDuration(rateStages)
+	case c.Duration > 0:
+		return c.Duration
+	}
+	return c.Test.DefaultLength()
+}
+
+// checkScaledLength refuses a --time-scale that would overflow the profile's
+// durations (1e300 would otherwise turn a 3 s test into 1 ms).
+func checkScaledLength(c *Config, stages, rateStages []runner.Stage, scale float64) error {
+	d := profileLength(c, stages, rateStages) + runner.DefaultGracefulStop + runner.DefaultGracefulRampDown
+	if float64(d)*scale > float64(maxScaledProfile) {
+		return fmt.Errorf("--time-scale %g makes the profile longer than %s", scale, maxScaledProfile)
+	}
+	return nil
+}
+
+// buildExecutor resolves the profile: --stages, else --rate/--rate-stages,
+// else --vus/--duration, else the test's default, all scaled by --time-scale.
+func buildExecutor(c *Config, stages, rateStages []runner.Stage, scale float64) runner.Executor {
+	graceful := runner.ScaleDuration(runner.DefaultGracefulStop, scale)
+	rampDown := runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
+	t := c.Test
+	maxVUs := c.MaxVUs
+	if maxVUs == 0 {
+		maxVUs = DefaultMaxVUs
+	}
+	pre := c.PreAllocatedVUs
+	if pre == 0 {
+		pre = min(maxVUs, DefaultPreAllocatedVUs)
+	}
+	backlog := c.MaxBacklog
+	if backlog == 0 {
+		backlog = runner.DefaultMaxBacklog
+	}
+	switch {
+	case c.Rate > 0:
+		d := c.Duration
+		if d == 0 {
+			d = t.DefaultLength()
+		}
+		e := runner.NewConstantArrivalRate(c.Rate, runner.ScaleDuration(d, scale), pre, maxVUs)
+		e.MaxBacklog, e.GracefulStop = backlog, graceful
+		return e
+	case len(rateStages) > 0:
+		e := runner.NewRampingArrivalRate(0, runner.ScaleStages(rateStages, scale), pre, maxVUs)
+		e.MaxBacklog, e.GracefulStop = backlog, graceful
+		return e
+	case len(stages) > 0:
+		e := runner.NewRampingVUs(0, runner.ScaleStages(stages, scale))
+		e.GracefulStop, e.GracefulRampDown = graceful, rampDown
+		return e
+	case len(t.DefaultStages) > 0 && c.VUs == 0 && c.Duration == 0:
+		e := runner.NewRampingVUs(0, runner.ScaleStages(t.DefaultStages, scale))
+		e.GracefulStop, e.GracefulRampDown = graceful, rampDown
+		return e
+	}
+	vus, d := c.VUs, c.Duration
+	if vus == 0 {
+		vus = t.DefaultVUs
+	}
+	if d == 0 {
+		d = t.DefaultDuration
+	}
+	e := runner.NewConstantVUs(vus, runner.ScaleDuration(d, scale))
+	e.GracefulStop = graceful
+	return e
+}
+
+// LoadThresholds parses and validates a whole thresholds file against every
+// test's metrics and returns test's section (test nil: none). It is the one
+// place a thresholds file is read, for runs and for `driftload validate`.
+func LoadThresholds(data []byte, source string, test *scenario.Test) ([]threshold.Set, error) {
+	f, errs := ParseThresholds(data)
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, fmt.Errorf("thresholds %s: %s", source, strings.Join(msgs, "; "))
+	}
+	if test == nil {
+		return nil, nil
+	}
+	return f.Tests[test.Section()], nil
+}
+
+// ParseThresholds parses data and validates it against every test's
+// metrics; each problem is one error.
+func ParseThresholds(data []byte) (*threshold.File, []error) {
+	f, err := threshold.ParseFile(data)
+	if err != nil {
+		return nil, []error{err}
+	}
+	if errs := f.Validate(all.Vocabulary()); len(errs) > 0 {
+		return nil, errs
+	}
+	return f, nil
+}
+
+// ReadThresholds reads path, or ./thresholds.json when path is empty and it
+// exists, or else returns builtin.
+func ReadThresholds(path string, builtin []byte) (data []byte, source string, err error) {
+	if path == "" {
+		if _, statErr := os.Stat("thresholds.json"); statErr != nil {
+			return builtin, "built-in thresholds", nil
+		}
+		path = "thresholds.json"
+	}
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, path, fmt.Errorf("thresholds file: %w", err)
+	}
+	return data, path, nil
+}

@@ -88,19 +88,50 @@ func JudgeLimit(successes, limited []time.Duration, expected int, window time.Du
 	}
 	v.OK = !v.OverLimit && !v.EarlyLimited
 
-	limit := fmt.Sprintf("%d per %s", expected, window)
+	v.explain(window, v.Observed, fmtOffset)
+	return v
+}
+
+// JudgeLimitWithin is JudgeLimit for offsets measured on the client: the
+// server saw each request somewhere within its round trip, so two requests'
+// server-side distance can differ from the client-side one by up to tol, the
+// longest round trip (at most a quarter window is used). A verdict fails
+// only when it holds for every placement: more than the limit within
+// window − tol; a 429 with fewer than the limit within window + tol before
+// it. Observed stays the plain estimate.
+func JudgeLimitWithin(successes, limited []time.Duration, expected int, window, tol time.Duration) LimitVerdict {
+	v := JudgeLimit(successes, limited, expected, window)
+	if expected <= 0 || window <= 0 {
+		return v
+	}
+	tol = min(max(tol, 0), window/4)
+	if tol == 0 {
+		return v
+	}
+	surelyOver := MaxInWindow(successes, window-tol)
+	early := JudgeLimit(successes, limited, expected, window+tol)
+	v.OverLimit = surelyOver > expected
+	v.EarlyLimited, v.EarlyAt, v.EarlyCount = early.EarlyLimited, early.EarlyAt, early.EarlyCount
+	v.OK = !v.OverLimit && !v.EarlyLimited
+	v.explain(window, surelyOver, func(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) })
+	return v
+}
+
+// explain writes v.Reason; over is the count that proves OverLimit and at
+// formats the early 429's offset.
+func (v *LimitVerdict) explain(window time.Duration, over int, at func(time.Duration) string) {
+	limit := fmt.Sprintf("%d per %s", v.Expected, window)
 	switch {
 	case v.OverLimit && v.EarlyLimited:
 		v.Reason = fmt.Sprintf("limit %s not enforced consistently: %d succeeded within one window, yet a 429 at %s came with only %d in its window",
-			limit, v.Observed, fmtOffset(v.EarlyAt), v.EarlyCount)
+			limit, over, at(v.EarlyAt), v.EarlyCount)
 	case v.OverLimit:
-		v.Reason = fmt.Sprintf("over the limit: %d succeeded within one window, limit %s", v.Observed, limit)
+		v.Reason = fmt.Sprintf("over the limit: %d succeeded within one window, limit %s", over, limit)
 	case v.EarlyLimited:
-		v.Reason = fmt.Sprintf("limited early: 429 at %s with only %d successes in its window, limit %s", fmtOffset(v.EarlyAt), v.EarlyCount, limit)
+		v.Reason = fmt.Sprintf("limited early: 429 at %s with only %d successes in its window, limit %s", at(v.EarlyAt), v.EarlyCount, limit)
 	case v.Limited == 0:
 		v.Reason = fmt.Sprintf("limit %s respected: at most %d per window, no 429s", limit, v.Observed)
 	default:
 		v.Reason = fmt.Sprintf("limit %s enforced: at most %d per window, %d requests limited", limit, v.Observed, v.Limited)
 	}
-	return v
 }

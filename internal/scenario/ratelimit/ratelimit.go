@@ -460,47 +460,6 @@ func (b *rateBook) finishLocked() {
 	b.pending, b.inFlight = nil, false
 }
 
-// judgeEnforcement judges the limiter from client-side send offsets. The
-// server saw each request somewhere within its round trip, so two requests'
-// server-side distance can differ from the client-side one by up to tol, the
-// longest round trip: a verdict fails only when it holds for every placement
-// (more than the limit within window − tol; a 429 with fewer than the limit
-// within window + tol before it). Observed is the plain estimate.
-func judgeEnforcement(successes, limited []time.Duration, expected int, window, tol time.Duration) analysis.LimitVerdict {
-	v := analysis.JudgeLimit(successes, limited, expected, window)
-	if expected <= 0 || window <= 0 {
-		return v
-	}
-	tol = min(max(tol, 0), window/4)
-	if tol == 0 {
-		return v
-	}
-	surelyOver := analysis.MaxInWindow(successes, window-tol)
-	early := analysis.JudgeLimit(successes, limited, expected, window+tol)
-	v.OverLimit = surelyOver > expected
-	v.EarlyLimited, v.EarlyAt, v.EarlyCount = early.EarlyLimited, early.EarlyAt, early.EarlyCount
-	v.OK = !v.OverLimit && !v.EarlyLimited
-	limit := fmt.Sprintf("%d per %s", expected, window)
-	switch {
-	case v.OverLimit && v.EarlyLimited:
-		v.Reason = fmt.Sprintf("limit %s not enforced consistently: %d succeeded within one window, yet a 429 at %s came with only %d in its window",
-			limit, surelyOver, fmtSeconds(v.EarlyAt), v.EarlyCount)
-	case v.OverLimit:
-		v.Reason = fmt.Sprintf("over the limit: %d succeeded within one window, limit %s", surelyOver, limit)
-	case v.EarlyLimited:
-		v.Reason = fmt.Sprintf("limited early: 429 at %s with only %d successes in its window, limit %s", fmtSeconds(v.EarlyAt), v.EarlyCount, limit)
-	case v.Limited == 0:
-		v.Reason = fmt.Sprintf("limit %s respected: at most %d per window, no 429s", limit, v.Observed)
-	default:
-		v.Reason = fmt.Sprintf("limit %s enforced: at most %d per window, %d requests limited", limit, v.Observed, v.Limited)
-	}
-	return v
-}
-
-func fmtSeconds(d time.Duration) string {
-	return fmt.Sprintf("%.1fs", d.Seconds())
-}
-
 // rateLimitAnalysis is the `analysis` of rate_limit_test_results.json.
 type rateLimitAnalysis struct {
 	Requests int `json:"requests"`
@@ -602,7 +561,7 @@ func (b *rateBook) analyse(opts Options, lat latencyReport) scenario.Findings {
 	if a.Requests > 0 {
 		a.LimitedShare = float64(a.Limited) / float64(a.Requests)
 	}
-	a.Enforcement = judgeEnforcement(b.successes, b.limited, opts.Limit, opts.Window, b.maxTook)
+	a.Enforcement = analysis.JudgeLimitWithin(b.successes, b.limited, opts.Limit, opts.Window, b.maxTook)
 	a.RetryAfter = b.retryAfterReport()
 	if lat.Limited.Count > 0 && lat.Allowed.Count > 0 {
 		lat.FastReject = lat.Limited.P50 <= lat.Allowed.P50

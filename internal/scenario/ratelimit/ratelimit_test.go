@@ -10,6 +10,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/scenario"
 )
 
@@ -302,7 +303,7 @@ func TestJudgeEnforcementTolerance(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			v := judgeEnforcement(tc.ok, tc.limited, 10, 60*s, tc.tol)
+			v := analysis.JudgeLimitWithin(tc.ok, tc.limited, 10, 60*s, tc.tol)
 			if v.OverLimit != tc.wantOver || v.EarlyLimited != tc.wantEarly || v.OK != (!tc.wantOver && !tc.wantEarly) {
 				t.Errorf("over %v early %v ok %v, want over %v early %v (%s)", v.OverLimit, v.EarlyLimited, v.OK, tc.wantOver, tc.wantEarly, v.Reason)
 			}

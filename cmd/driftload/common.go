@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -57,6 +58,8 @@ type commonFlags struct {
 	preAllocatedVUs int
 	maxBacklog      int
 	stdlibHTTP      bool
+	apiKeyFile      string
+	checkpoint      time.Duration
 }
 
 func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
@@ -64,6 +67,8 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	// defaults: --help must never print a key or a URL's password.
 	fs.StringVar(&f.baseURL, "base-url", "", fmt.Sprintf("target base URL (env BASE_URL; default %s)", defaultBaseURL))
 	fs.StringVar(&f.apiKey, "api-key", "", "API key for /v1/detect (env API_KEY)")
+	fs.StringVar(&f.apiKeyFile, "api-key-file", "", "read the API key from this file (first line), so it need not sit in the environment or the command line")
+	fs.DurationVar(&f.checkpoint, "checkpoint", harness.DefaultCheckpoint, "rewrite the result file this often during the run, marked complete: false, so a killed run keeps its data (0: never)")
 	fs.StringVar(&f.thresholds, "thresholds", "", "thresholds file (default ./thresholds.json if present, else the built-in one)")
 	fs.StringVar(&f.out, "out", t.ResultFile, "result file")
 	fs.IntVar(&f.vus, "vus", 0, fmt.Sprintf("virtual users for a constant profile (default %d)", t.DefaultVUs))
@@ -139,8 +144,21 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 	if !explicit["base-url"] {
 		f.baseURL = envOr("BASE_URL", defaultBaseURL)
 	}
-	if !explicit["api-key"] {
+	if f.apiKeyFile != "" {
+		if explicit["api-key"] {
+			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: --api-key and --api-key-file exclude each other", t.Name)}
+		}
+		key, err := readKeyFile(f.apiKeyFile)
+		if err != nil {
+			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: %w", t.Name, err)}
+		}
+		f.apiKey = key
+	} else if !explicit["api-key"] {
 		f.apiKey = os.Getenv("API_KEY")
+	}
+	checkpoint := f.checkpoint
+	if checkpoint == 0 {
+		checkpoint = -1 // --checkpoint 0: never
 	}
 	cfg := harness.Config{
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration, Stages: f.stages,
@@ -148,7 +166,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
-		Explicit: explicit, Flags: echoFlags(fs),
+		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: checkpoint,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}
@@ -254,6 +272,24 @@ func flagValue(fl *pflag.Flag) any {
 		return sv.GetSlice()
 	}
 	return s
+}
+
+// readKeyFile reads an API key: the file's first line, trimmed.
+func readKeyFile(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", fmt.Errorf("--api-key-file %s: %v", path, err)
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	key := strings.TrimSpace(line)
+	if key == "" {
+		return "", fmt.Errorf("--api-key-file %s: the file holds no key", path)
+	}
+	return key, nil
 }
 
 func envOr(key, def string) string {

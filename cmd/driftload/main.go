@@ -7,11 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/driftload/driftload/internal/exitcode"
 )
 
 func main() {
+	// A closed stdout or stderr (driftload soak | head -1) must not end the
+	// run: with SIGPIPE notified, writes to it fail with EPIPE instead, which
+	// the summary and progress writers ignore, and the result file is kept.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -75,9 +75,13 @@ type Config struct {
 	// Explicit names the flags the user gave: for those, 0 is a value to
 	// check, not "the test's default".
 	Explicit map[string]bool
-	// PreflightTimeout bounds the pre-flight check (default 3 s).
+	// PreflightTimeout bounds the pre-flight check (default: --timeout when
+	// given, else DefaultPreflightTimeout).
 	PreflightTimeout time.Duration
-	Stdout, Stderr   io.Writer
+	// Checkpoint is how often the result file is written during the run,
+	// marked complete: false (0: DefaultCheckpoint; negative: never).
+	Checkpoint     time.Duration
+	Stdout, Stderr io.Writer
 }
 
 // plan is a validated Config, ready to run.

@@ -14,6 +14,7 @@ import (
 	"github.com/driftload/driftload/internal/exitcode"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/redact"
 	"github.com/driftload/driftload/internal/report"
 	"github.com/driftload/driftload/internal/runner"
 	"github.com/driftload/driftload/internal/scenario"
@@ -21,7 +22,8 @@ import (
 )
 
 // Run executes the test and returns the process exit code. Every problem is
-// reported on Stderr in one line.
+// reported on Stderr in one line, with every secret of the configuration
+// (API key, URL passwords, secret query parameters) masked.
 func Run(ctx context.Context, cfg Config) int {
 	if cfg.Stdout == nil {
 		cfg.Stdout = io.Discard
@@ -29,8 +31,10 @@ func Run(ctx context.Context, cfg Config) int {
 	if cfg.Stderr == nil {
 		cfg.Stderr = io.Discard
 	}
+	secrets := redact.Secrets([]string{cfg.BaseURL, targetOf(cfg)}, cfg.APIKey)
 	fail := func(code int, format string, args ...any) int {
-		fmt.Fprintf(cfg.Stderr, "driftload %s: %s\n", cfg.Test.Name, fmt.Sprintf(format, args...))
+		msg := redact.Text(fmt.Sprintf(format, args...), secrets)
+		fmt.Fprintf(cfg.Stderr, "driftload %s: %s\n", cfg.Test.Name, msg)
 		return code
 	}
 
@@ -45,6 +49,12 @@ func Run(ctx context.Context, cfg Config) int {
 	sets, exec, base := resolved.sets, resolved.exec, resolved.base
 	cfg.TimeScale = resolved.timeScale
 	plan := exec.Plan()
+	if err := report.CheckOut(cfg.Out); err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+	if err := checkResources(plan.MaxVUs, cfg.Embedded); err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
 
 	client := runner.NewClient(runner.ClientOptions{
 		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,
@@ -64,31 +74,36 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
 
-	pfTimeout := cfg.PreflightTimeout
-	if pfTimeout <= 0 {
-		pfTimeout = 3 * time.Second
-	}
+	pfTimeout := preflightTimeout(cfg)
 	pf := runner.Preflight
-	pfURL := base + "/healthz"
+	pfURL := scenario.URL(base, "/healthz")
 	if cfg.Test.Generic {
 		pf, pfURL = runner.PreflightReachable, base
 	}
 	if err := pf(ctx, client, pfURL, pfTimeout); err != nil {
 		if ctx.Err() != nil {
-			return fail(exitcode.Interrupted, "interrupted before the test started")
+			return fail(exitcode.Interrupted, "interrupted before the test started (nothing measured, no result file)")
 		}
-		return fail(exitcode.PreflightFailed, "target not ready: %v", err)
+		hint := ""
+		if timedOut := strings.Contains(err.Error(), "timeout") || strings.Contains(err.Error(), "deadline"); timedOut && !cfg.Explicit["timeout"] && pfTimeout == DefaultPreflightTimeout {
+			hint = fmt.Sprintf(" (the pre-flight waits %s; a slower target needs --timeout)", pfTimeout)
+		}
+		return fail(exitcode.PreflightFailed, "target not ready: %v%s", err, hint)
 	}
 
 	if st, ok := inst.(scenario.Starter); ok {
 		st.Start(ctx)
 	}
 
+	shown := redact.URL(base)
 	if !cfg.Quiet {
-		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, exec.Describe(), base)
+		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, exec.Describe(), shown)
 	}
+	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, exec, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
 	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
+	checkpoint := newCheckpointer(cfg.Out, cfg.Checkpoint, head, reg)
+	defer checkpoint.wait()
 	// Intervals close on a tick, so ticks are a tenth of an interval (at
 	// least 50 ms) to keep interval edges within 10 % of where they belong.
 	tick := time.Second
@@ -107,6 +122,7 @@ func Run(ctx context.Context, cfg Config) int {
 		OnTick: func(elapsed time.Duration) string {
 			progress.tick(elapsed)
 			intervals.tick(elapsed)
+			checkpoint.tick(elapsed)
 			if !hasAbortOnFail(sets) {
 				return ""
 			}
@@ -120,6 +136,7 @@ func Run(ctx context.Context, cfg Config) int {
 	if err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
+	checkpoint.stop()
 
 	intervals.finish(out.End.Sub(out.Start))
 	snap := reg.Snapshot()
@@ -127,22 +144,15 @@ func Run(ctx context.Context, cfg Config) int {
 	results := threshold.Evaluate(sets, measurer{snap})
 	findings := inst.Analyse(snap)
 
-	res := &report.Result{
-		SchemaVersion:   report.SchemaVersion,
-		Tool:            report.Tool{Name: "driftload", Version: cfg.Version},
-		Test:            cfg.Test.Name,
-		Config:          resolvedConfig(cfg, exec, env, base),
-		Target:          report.Target{BaseURL: base, Embedded: cfg.Embedded},
-		Share:           "0:1",
-		Start:           out.Start.UTC(),
-		End:             out.End.UTC(),
-		DurationSeconds: snap.Elapsed.Seconds(),
-		Thresholds:      report.ThresholdsFromResults(results),
-		Checks:          report.ChecksFromSnapshot(snap),
-		Interrupted:     out.Interrupted,
-		Aborted:         out.Interrupted || out.Aborted,
-		Analysis:        findings.Data,
+	res, err := head.result(snap, out.Start, out.End)
+	if err != nil {
+		return fail(exitcode.Failure, "%v", err)
 	}
+	res.Complete = true
+	res.Thresholds = report.ThresholdsFromResults(results)
+	res.Interrupted = out.Interrupted
+	res.Aborted = out.Interrupted || out.Aborted
+	res.Analysis = findings.Data
 	switch {
 	case out.Interrupted:
 		res.AbortReason = "interrupted by signal"
@@ -150,10 +160,6 @@ func Run(ctx context.Context, cfg Config) int {
 		res.AbortReason = out.AbortReason
 	}
 	res.Run = judgeRun(cfg, out, snap, plan.End)
-	res.Metrics, err = report.MetricsFromSnapshot(snap)
-	if err != nil {
-		return fail(exitcode.Failure, "%v", err)
-	}
 	addSubmetrics(res, sets, snap)
 	conclude(res, out, threshold.Failed(results), findings)
 
@@ -169,6 +175,61 @@ func Run(ctx context.Context, cfg Config) int {
 	opts.Compact = cfg.Quiet
 	_ = report.WriteSummary(cfg.Stdout, res, opts)
 	return code
+}
+
+// DefaultPreflightTimeout is how long the pre-flight waits for the target
+// unless --timeout is given.
+const DefaultPreflightTimeout = 3 * time.Second
+
+// preflightTimeout: Config.PreflightTimeout, else --timeout when the user
+// gave it (an endpoint slower than 3 s can then be tested), else 3 s.
+func preflightTimeout(cfg Config) time.Duration {
+	switch {
+	case cfg.PreflightTimeout > 0:
+		return cfg.PreflightTimeout
+	case cfg.Explicit["timeout"] && cfg.Timeout > 0:
+		return cfg.Timeout
+	}
+	return DefaultPreflightTimeout
+}
+
+// targetOf is the target as typed: the test's own (the http URL) or --base-url.
+func targetOf(cfg Config) string {
+	if tg, ok := cfg.Options.(scenario.Targeter); ok {
+		return tg.Target()
+	}
+	return cfg.BaseURL
+}
+
+// resultHead is what every result file of a run carries, checkpoint or final.
+type resultHead struct {
+	cfg    Config
+	config map[string]any
+	target report.Target
+}
+
+// result is the result file of the run so far: its metrics and checks
+// between start and end.
+func (h resultHead) result(snap *metrics.Snapshot, start, end time.Time) (*report.Result, error) {
+	ms, err := report.MetricsFromSnapshot(snap)
+	if err != nil {
+		return nil, err
+	}
+	return &report.Result{
+		SchemaVersion:   report.SchemaVersion,
+		Tool:            report.Tool{Name: "driftload", Version: h.cfg.Version},
+		Test:            h.cfg.Test.Name,
+		Config:          h.config,
+		Target:          h.target,
+		Share:           "0:1",
+		Start:           start.UTC(),
+		End:             end.UTC(),
+		DurationSeconds: snap.Elapsed.Seconds(),
+		Metrics:         ms,
+		Thresholds:      []report.ThresholdResult{},
+		Checks:          report.ChecksFromSnapshot(snap),
+		Run:             report.Run{Valid: true},
+	}, nil
 }
 
 // conclude sets how the run ended: an interrupt first, then an invalid
@@ -230,7 +291,7 @@ func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env, base str
 		key = "[redacted]"
 	}
 	c["api_key"] = key
-	c["base_url"] = base
+	c["base_url"] = base // already redacted
 	c["executor"] = exec.Describe()
 	c["time_scale"] = cfg.TimeScale
 	c["seed"] = cfg.Seed

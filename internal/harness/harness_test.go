@@ -107,3 +107,26 @@ func TestInvalidProfilesAreConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// The pre-flight waits as long as --timeout when it is given: an endpoint
+// slower than the default 3 s can be tested.
+func TestPreflightWaitsForTheGivenTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(3200 * time.Millisecond)
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	test, _ := all.Lookup("http")
+	var out bytes.Buffer
+	cfg := Config{
+		Test: test, Args: []string{"GET", srv.URL}, Options: test.Options(), Thresholds: []byte(`{}`), ThresholdsSource: "test",
+		Out: filepath.Join(t.TempDir(), "r.json"), VUs: 1, Duration: 500 * time.Millisecond, TimeScale: 1,
+		Timeout: 10 * time.Second, Explicit: map[string]bool{"timeout": true}, Stdout: &out, Stderr: &out,
+	}
+	if code := Run(context.Background(), cfg); code != exitcode.OK {
+		t.Fatalf("exit %d, want 0\n%s", code, out.String())
+	}
+	if got := preflightTimeout(Config{Timeout: 10 * time.Second}); got != DefaultPreflightTimeout {
+		t.Errorf("without --timeout the pre-flight waits %s, want %s", got, DefaultPreflightTimeout)
+	}
+}

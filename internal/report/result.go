@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -49,6 +48,10 @@ type Result struct {
 	Run Run `json:"run"`
 	// Analysis holds the test's own verdicts (breaking point, trends, ...).
 	Analysis any `json:"analysis,omitempty"`
+	// Complete is false in a checkpoint written during the run (--checkpoint):
+	// its metrics are the run so far, without thresholds, analysis or verdict.
+	// The final write replaces it with Complete true.
+	Complete bool `json:"complete"`
 }
 
 // Run describes the load driftload generated and whether its numbers can
@@ -223,37 +226,6 @@ func ThresholdsFromResults(rs []threshold.Result) []ThresholdResult {
 		out[i] = ThresholdResult{Metric: r.Metric, Expression: r.Expr, OK: r.OK, Measured: r.Measured, HasData: r.HasData, AbortOnFail: r.AbortOnFail}
 	}
 	return out
-}
-
-// WriteFile writes r as indented JSON to path atomically: a temporary file
-// in the same directory renamed over path, so a reader never sees half a file.
-func WriteFile(path string, r *Result) error {
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
-	}
-	data = append(data, '\n')
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write result file %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write result file %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write result file %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write result file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write result file %s: %w", path, err)
-	}
-	return nil
 }
 
 // ReadFile reads a result file.

@@ -258,8 +258,12 @@ func JSONHeader(apiKey string) http.Header {
 // GetHeader is the header of a plain GET of a JSON API.
 func GetHeader() http.Header { return http.Header{"Accept": {"application/json"}} }
 
-// URL joins the target's base URL and a path.
+// URL joins the target's base URL and a path; a query or fragment of the
+// base (e.g. a gateway's key parameter) stays at the end.
 func URL(base, path string) string {
+	if i := strings.IndexAny(base, "?#"); i >= 0 {
+		return strings.TrimRight(base[:i], "/") + path + base[i:]
+	}
 	return strings.TrimRight(base, "/") + path
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/redact"
 	"github.com/driftload/driftload/internal/runner"
 	"github.com/driftload/driftload/internal/scenario"
 )
@@ -172,20 +173,22 @@ func isToken(s string) bool {
 }
 
 // ParseHeaders parses "Key: Value" lines; a key given twice is sent twice.
-// Host cannot be set: the request goes to the URL's host.
+// Host cannot be set: the request goes to the URL's host. Errors name the
+// header by its position and key, never its value (values carry
+// credentials).
 func ParseHeaders(lines []string) (http.Header, error) {
 	h := http.Header{}
-	for _, l := range lines {
+	for i, l := range lines {
 		k, v, ok := strings.Cut(l, ":")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if !ok || !isToken(k) {
-			return nil, fmt.Errorf(`-H %q: want "Key: Value"`, l)
+			return nil, fmt.Errorf(`-H #%d: want "Key: Value" with a header name before the colon (value not shown)`, i+1)
 		}
 		if strings.ContainsAny(v, "\r\n\x00") {
-			return nil, fmt.Errorf("-H %q: value must not contain CR, LF or NUL", l)
+			return nil, fmt.Errorf("-H #%d %s: value must not contain CR, LF or NUL", i+1, k)
 		}
 		if http.CanonicalHeaderKey(k) == "Host" {
-			return nil, fmt.Errorf("-H %q: Host cannot be set, the request goes to the URL's host", l)
+			return nil, fmt.Errorf("-H #%d %s: Host cannot be set, the request goes to the URL's host", i+1, k)
 		}
 		h.Add(k, v)
 	}
@@ -294,5 +297,5 @@ func (o *Request) ConfigEcho() map[string]any {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	return map[string]any{"method": o.Method, "url": o.URL, "headers": names, "body_bytes": len(o.Body), "expect": o.Expect, "think": o.Think.String()}
+	return map[string]any{"method": o.Method, "url": redact.URL(o.URL), "headers": names, "body_bytes": len(o.Body), "expect": o.Expect, "think": o.Think.String()}
 }

@@ -260,3 +260,17 @@ func BenchmarkHTTPIteration(b *testing.B) {
 		})
 	}
 }
+
+// A malformed -H never echoes the header's value: it may be a credential.
+func TestHeaderErrorsHideValues(t *testing.T) {
+	for _, line := range []string{"Authorization Bearer s3cr3tvalue", "X-Key: s3cr3tvalue\r\nX-Other: 1", "Host: s3cr3tvalue", ": s3cr3tvalue"} {
+		_, err := ParseHeaders([]string{line})
+		if err == nil {
+			t.Errorf("%q accepted", line)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cr3tvalue") {
+			t.Errorf("%q: error shows the value: %v", line, err)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func newCheckpointer(path string, every time.Duration, head resultHead, reg *met
 	return &checkpointer{path: path, every: every, head: head, reg: reg}
 }
 
-func (c *checkpointer) tick(elapsed time.Duration) {
+func (c *checkpointer) tick(elapsed time.Duration, timeline *report.Timeline) {
 	if c == nil || elapsed-c.last < c.every {
 		return
 	}
@@ -56,6 +56,7 @@ func (c *checkpointer) tick(elapsed time.Duration) {
 		}
 		res, err := c.head.result(snap, start, start.Add(snap.Elapsed))
 		if err == nil {
+			res.Timeline = timeline
 			// A failed checkpoint is not fatal: the final write reports
 			// any lasting problem with the file.
 			_ = report.WriteFile(c.path, res)

@@ -106,10 +106,7 @@ func Run(ctx context.Context, cfg Config) int {
 	defer checkpoint.wait()
 	// Intervals close on a tick, so ticks are a tenth of an interval (at
 	// least 50 ms) to keep interval edges within 10 % of where they belong.
-	tick := time.Second
-	if intervals != nil {
-		tick = min(tick, max(intervals.every/10, 50*time.Millisecond))
-	}
+	tick := min(time.Second, max(intervals.every/10, 50*time.Millisecond))
 	out, err := runner.Run(ctx, runner.Options{
 		Executor:  exec,
 		Iteration: inst.Iteration,
@@ -122,7 +119,7 @@ func Run(ctx context.Context, cfg Config) int {
 		OnTick: func(elapsed time.Duration) string {
 			progress.tick(elapsed)
 			intervals.tick(elapsed)
-			checkpoint.tick(elapsed)
+			checkpoint.tick(elapsed, intervals.snapshot())
 			if !hasAbortOnFail(sets) {
 				return ""
 			}
@@ -160,6 +157,10 @@ func Run(ctx context.Context, cfg Config) int {
 		res.AbortReason = out.AbortReason
 	}
 	res.Run = judgeRun(cfg, out, snap, plan.End)
+	if intervals.err != nil {
+		return fail(exitcode.Failure, "timeline: %v", intervals.err)
+	}
+	res.Timeline = intervals.snapshot()
 	addSubmetrics(res, sets, snap)
 	conclude(res, out, threshold.Failed(results), findings)
 

@@ -48,6 +48,8 @@ type Result struct {
 	Run Run `json:"run"`
 	// Analysis holds the test's own verdicts (breaking point, trends, ...).
 	Analysis any `json:"analysis,omitempty"`
+	// Timeline is the run interval by interval.
+	Timeline *Timeline `json:"timeline,omitempty"`
 	// Complete is false in a checkpoint written during the run (--checkpoint):
 	// its metrics are the run so far, without thresholds, analysis or verdict.
 	// The final write replaces it with Complete true.

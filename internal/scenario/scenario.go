@@ -103,8 +103,11 @@ type Starter interface {
 type Interval struct {
 	// Start and End are offsets from the start of the run.
 	Start, End time.Duration
-	// VUs is the planned number of active VUs at End.
+	// VUs is the planned number of active VUs at End (closed model).
 	VUs int
+	// OfferedRate is the arrival rate the schedule offered over the
+	// interval, iterations/s; 0 in the closed model.
+	OfferedRate float64
 	// Snap holds only the samples recorded during the interval.
 	Snap *metrics.Snapshot
 }

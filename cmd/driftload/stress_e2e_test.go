@@ -95,3 +95,43 @@ func TestStressReportsAServerThatDoesNotRecover(t *testing.T) {
 		t.Fatalf("recovery %q, want not_recovered for a server that keeps degrading\n%s", got.Verdict, got.Lines)
 	}
 }
+
+// In the open model the level is the offered arrival rate. The target admits
+// 10 concurrent detect requests and holds each about 100 ms (injected latency;
+// 20-event batches cost well under 1 ms more), so it serves at most
+// 10 / 0.1 s = 100 requests/s and answers 503 beyond. Arrivals on a schedule
+// are evenly spaced, so below 100/s about rate × 0.1 s requests are in flight
+// and none is refused; above it the excess is refused at once. The breaking
+// point must be placed within 15 % of 100 it/s, and the ramp back down to 40
+// it/s must recover.
+func TestStressOpenModelFindsTheTargetsCapacity(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, "--max-in-flight", "10", "--inject-latency", "100ms", "--key-rate", "100000")
+	dir := t.TempDir()
+	stages := stepStages(4*time.Second, 8*time.Second, 40, 60, 80, 90, 110, 130, 40)
+	res := runBinary(t, dir, 3*time.Minute, "stress", "--base-url", srv.base, "--api-key", srv.key,
+		"--rate-stages", stages, "--max-vus", "100", "--interval", "2s", "--max-events", "20", "--quiet")
+	// A busy machine can delay the scheduler (exit 110, run invalid); the
+	// breaking point is still analysed and is what this test judges.
+	if res.code != 0 && res.code != 99 && res.code != 110 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	r := readResult(t, filepath.Join(dir, "stress_test_results.json"))
+	bp := r["analysis"].(map[string]any)["breaking_point"].(map[string]any)
+	if bp["model"] != "open" {
+		t.Fatalf("model %v, want open", bp["model"])
+	}
+	at, _ := bp["errors_start_at_rate"].(float64)
+	if at < 85 || at > 115 {
+		t.Errorf("errors start at %v it/s, want 100 ± 15 %%\n%s", at, res.stdout)
+	}
+	if !strings.Contains(res.stdout, "errors start at") || !strings.Contains(res.stdout, "it/s") {
+		t.Errorf("the verdict must name the rate:\n%s", res.stdout)
+	}
+	if v := bp["recovery"].(map[string]any)["verdict"]; v != "recovered" {
+		t.Errorf("recovery %v, want recovered\n%s", v, res.stdout)
+	}
+	if levels := bp["levels"].([]any); len(levels) < 5 || levels[0].(map[string]any)["offered_rate"].(float64) != 40 {
+		t.Errorf("levels %v, want the offered rates from 40 it/s", levels)
+	}
+}

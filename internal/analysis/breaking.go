@@ -12,19 +12,40 @@ import (
 // Bucket is one fixed time bucket of a run, closed by the harness every few
 // seconds.
 type Bucket struct {
-	Start, End   time.Duration // offsets from the run start
-	VUs          int           // active VUs at the end of the bucket (the level)
+	Start, End time.Duration // offsets from the run start
+	VUs        int           // active VUs at the end of the bucket (the level, closed model)
+	// OfferedRate is the arrival rate the schedule offered over the bucket,
+	// iterations/s (the level, open model); Iterations those completed.
+	OfferedRate  float64
+	Iterations   int64
 	Requests     int64
 	Failed       int64 // failed requests (unexpected status or transport error)
 	ServerErrors int64 // responses >= 500
 	Timeouts     int64
-	Latency      *metrics.Sink // Trend of http_req_duration in ms for the bucket (may be empty or nil)
+	Latency      *metrics.Sink // Trend in ms for the bucket: http_req_duration, or http_req_latency in the open model (may be empty or nil)
 }
 
-// Level aggregates all buckets that ran at the same VU count (buckets merged
-// exactly: Latency sinks merged).
+// levelOf is a bucket's level: its VUs, or in the open model its offered
+// rate rounded to what a person would name (1 it/s at 10 and above, 0.1 below).
+func levelOf(b Bucket, open bool) float64 {
+	if !open {
+		return float64(b.VUs)
+	}
+	if b.OfferedRate >= 10 {
+		return math.Round(b.OfferedRate)
+	}
+	return math.Round(b.OfferedRate*10) / 10
+}
+
+// Level aggregates all buckets that ran at the same VU count, or in the open
+// model at the same offered rate (buckets merged exactly: Latency sinks
+// merged).
 type Level struct {
-	VUs          int           `json:"vus"`
+	VUs int `json:"vus"`
+	// OfferedRate and AchievedRate (open model) are iterations/s: scheduled
+	// and completed.
+	OfferedRate  float64       `json:"offered_rate,omitempty"`
+	AchievedRate float64       `json:"achieved_rate,omitempty"`
 	Duration     time.Duration `json:"duration_ns"`
 	Requests     int64         `json:"requests"`
 	Failed       int64         `json:"failed"`
@@ -39,7 +60,7 @@ type Level struct {
 
 // stage accumulates buckets; it is what Level and the recovery stages share.
 type stage struct {
-	requests, failed, serverErrors, timeouts int64
+	requests, failed, serverErrors, timeouts, iterations int64
 	duration                                 time.Duration
 	latency                                  *metrics.Sink
 }
@@ -51,6 +72,7 @@ func (s *stage) add(b Bucket) {
 	s.failed += b.Failed
 	s.serverErrors += b.ServerErrors
 	s.timeouts += b.Timeouts
+	s.iterations += b.Iterations
 	if d := b.End - b.Start; d > 0 {
 		s.duration += d
 	}
@@ -69,34 +91,46 @@ func (s *stage) errorRate() float64 {
 // Levels aggregates buckets by VU count, in order of first appearance,
 // skipping VUs==0 buckets with no requests. Buckets with the same VU count
 // are merged wherever they occur in the run.
-func Levels(buckets []Bucket) []Level {
-	var order []int
-	byVUs := map[int]*stage{}
+func Levels(buckets []Bucket) []Level { return levels(buckets, false) }
+
+// levels aggregates buckets by level (VUs, or the offered rate when open).
+func levels(buckets []Bucket, open bool) []Level {
+	var order []float64
+	byLevel := map[float64]*stage{}
 	for _, b := range buckets {
-		if b.VUs == 0 && b.Requests == 0 {
+		k := levelOf(b, open)
+		if k == 0 && b.Requests == 0 {
 			continue
 		}
-		s := byVUs[b.VUs]
+		s := byLevel[k]
 		if s == nil {
 			s = newStage()
-			byVUs[b.VUs] = s
-			order = append(order, b.VUs)
+			byLevel[k] = s
+			order = append(order, k)
 		}
 		s.add(b)
 	}
 	out := make([]Level, 0, len(order))
 	for _, v := range order {
-		s := byVUs[v]
+		s := byLevel[v]
 		l := Level{
-			VUs: v, Duration: s.duration,
+			Duration: s.duration,
 			Requests: s.requests, Failed: s.failed, ServerErrors: s.serverErrors, Timeouts: s.timeouts,
 			ErrorRate: s.errorRate(),
 			P50:       s.latency.Percentile(50),
 			P95:       s.latency.Percentile(95),
 			P99:       s.latency.Percentile(99),
 		}
+		if open {
+			l.OfferedRate = v
+		} else {
+			l.VUs = int(v)
+		}
 		if s.duration > 0 {
 			l.RPS = float64(s.requests) / s.duration.Seconds()
+			if open {
+				l.AchievedRate = float64(s.iterations) / s.duration.Seconds()
+			}
 		}
 		out = append(out, l)
 	}
@@ -114,6 +148,8 @@ type BreakingPointOptions struct {
 	// recovery verdict compares by time (the executor's first stage and its
 	// final ramp-down) instead of inferring them from VU counts.
 	FirstStageEnd, FinalStageStart time.Duration
+	// OpenModel makes the level the offered arrival rate instead of the VUs.
+	OpenModel bool
 }
 
 // Defaults of BreakingPointOptions.
@@ -166,6 +202,16 @@ type BreakingPoint struct {
 	ErrorRateLimit float64 `json:"error_rate_limit"`
 	KneeFactor     float64 `json:"knee_factor"`
 	P95Limit       float64 `json:"p95_limit_ms,omitempty"`
+
+	// Model is "closed" (levels are VUs) or "open" (levels are offered
+	// arrival rates, latency from the intended start); in the open model
+	// the *AtRate and BaselineRate fields hold the levels, the VU ones 0.
+	Model                 string  `json:"model"`
+	ErrorsStartAtRate     float64 `json:"errors_start_at_rate,omitempty"`
+	LatencyKneeAtRate     float64 `json:"latency_knee_at_rate,omitempty"`
+	PeakRPSAtRate         float64 `json:"peak_rps_at_rate,omitempty"`
+	BaselineRate          float64 `json:"baseline_rate,omitempty"`
+	AchievedAtErrorsStart float64 `json:"achieved_rate_at_errors_start,omitempty"`
 }
 
 // Recovery says whether the target came back to its first-stage behaviour
@@ -177,8 +223,9 @@ type Recovery struct {
 	FirstErrorRate float64 `json:"first_error_rate"`
 	LastErrorRate  float64 `json:"last_error_rate"`
 	// StageVUs is the first stage's level: the final stage is the trailing
-	// buckets at or below it.
-	StageVUs int    `json:"stage_vus"`
+	// buckets at or below it. StageRate is the same in the open model.
+	StageVUs  int     `json:"stage_vus"`
+	StageRate float64 `json:"stage_rate,omitempty"`
 	Reason   string `json:"reason"` // human sentence
 }
 
@@ -226,8 +273,12 @@ func AnalyseBreakingPoint(buckets []Bucket, opts BreakingPointOptions) BreakingP
 	bp := BreakingPoint{
 		FirstServerErrorAt: -1, FirstTimeoutAt: -1,
 		ErrorRateLimit: opts.ErrorRate, KneeFactor: opts.KneeFactor, P95Limit: opts.P95Limit,
+		Model: "closed",
 	}
-	peak, peakAt := 0, -1
+	if opts.OpenModel {
+		bp.Model = "open"
+	}
+	peak, peakAt := 0.0, -1
 	for i, b := range bs {
 		bp.ServerErrors += b.ServerErrors
 		bp.Timeouts += b.Timeouts
@@ -237,38 +288,53 @@ func AnalyseBreakingPoint(buckets []Bucket, opts BreakingPointOptions) BreakingP
 		if b.Timeouts > 0 && bp.FirstTimeoutAt < 0 {
 			bp.FirstTimeoutAt = b.Start
 		}
-		if b.Requests > 0 && (peakAt < 0 || b.VUs >= peak) {
-			peak, peakAt = b.VUs, i
+		if k := levelOf(b, opts.OpenModel); b.Requests > 0 && (peakAt < 0 || k >= peak) {
+			peak, peakAt = k, i
 		}
 	}
-	bp.Levels = Levels(bs[:peakAt+1])
+	bp.Levels = levels(bs[:peakAt+1], opts.OpenModel)
 
+	var errorsAt, kneeAt, peakRPSAt, baselineAt float64
 	baseline := -1
 	for i, l := range bp.Levels {
 		if l.Requests < opts.MinRequests {
 			continue
 		}
+		k := l.level()
 		if baseline < 0 {
 			baseline = i
-			bp.BaselineVUs, bp.BaselineP95 = l.VUs, l.P95
+			baselineAt, bp.BaselineP95 = k, l.P95
 		}
-		if bp.ErrorsStartAtVUs == 0 && l.ErrorRate > opts.ErrorRate {
-			bp.ErrorsStartAtVUs, bp.ErrorRateAtStart = l.VUs, l.ErrorRate
+		if errorsAt == 0 && l.ErrorRate > opts.ErrorRate {
+			errorsAt, bp.ErrorRateAtStart, bp.AchievedAtErrorsStart = k, l.ErrorRate, l.AchievedRate
 		}
-		if bp.LatencyKneeAtVUs == 0 {
+		if kneeAt == 0 {
 			overFactor := i != baseline && bp.BaselineP95 > 0 && l.P95 > opts.KneeFactor*bp.BaselineP95
 			overLimit := opts.P95Limit > 0 && l.P95 > opts.P95Limit
 			if overFactor || overLimit {
-				bp.LatencyKneeAtVUs, bp.KneeP95 = l.VUs, l.P95
+				kneeAt, bp.KneeP95 = k, l.P95
 			}
 		}
 		if l.ErrorRate <= opts.ErrorRate && l.RPS > bp.PeakRPS {
-			bp.PeakRPS, bp.PeakRPSAtVUs = l.RPS, l.VUs
+			bp.PeakRPS, peakRPSAt = l.RPS, k
 		}
 	}
-	bp.Found = bp.ErrorsStartAtVUs != 0 || bp.LatencyKneeAtVUs != 0
+	if opts.OpenModel {
+		bp.ErrorsStartAtRate, bp.LatencyKneeAtRate, bp.PeakRPSAtRate, bp.BaselineRate = errorsAt, kneeAt, peakRPSAt, baselineAt
+	} else {
+		bp.ErrorsStartAtVUs, bp.LatencyKneeAtVUs, bp.PeakRPSAtVUs, bp.BaselineVUs = int(errorsAt), int(kneeAt), int(peakRPSAt), int(baselineAt)
+	}
+	bp.Found = errorsAt != 0 || kneeAt != 0
 	bp.Recovery = analyseRecovery(bs, opts)
 	return bp
+}
+
+// level is the level a Level was aggregated at (VUs or offered rate).
+func (l Level) level() float64 {
+	if l.OfferedRate != 0 {
+		return l.OfferedRate
+	}
+	return float64(l.VUs)
 }
 
 // analyseRecovery compares the first stage with the final ramp-down.
@@ -299,23 +365,23 @@ func analyseRecovery(bs []Bucket, opts BreakingPointOptions) Recovery {
 		rec.Reason = "no requests were made"
 		return rec
 	}
-	level, firstEnd := active[0].VUs, 1
+	key := func(b Bucket) float64 { return levelOf(b, opts.OpenModel) }
+	level, firstEnd := key(active[0]), 1
 	if opts.FirstStageEnd > 0 && opts.FinalStageStart > 0 {
 		return judgeRecovery(rec, active, opts, func(b Bucket) bool { return b.End <= opts.FirstStageEnd },
 			func(b Bucket) bool { return b.Start >= opts.FinalStageStart })
 	}
 	for k := 1; k < len(active); k++ {
-		if active[k].VUs == active[k-1].VUs {
-			level, firstEnd = active[k].VUs, k+1
-			for firstEnd < len(active) && active[firstEnd].VUs <= level {
+		if key(active[k]) == key(active[k-1]) {
+			level, firstEnd = key(active[k]), k+1
+			for firstEnd < len(active) && key(active[firstEnd]) <= level {
 				firstEnd++
 			}
 			break
 		}
 	}
-	rec.StageVUs = level
 	finalStart := len(active)
-	for finalStart > firstEnd && active[finalStart-1].VUs <= level {
+	for finalStart > firstEnd && key(active[finalStart-1]) <= level {
 		finalStart--
 	}
 
@@ -327,38 +393,43 @@ func analyseRecovery(bs []Bucket, opts BreakingPointOptions) Recovery {
 // judgeRecovery compares the buckets inFirst selects with those inFinal selects.
 func judgeRecovery(rec Recovery, active []Bucket, opts BreakingPointOptions, inFirst, inFinal func(Bucket) bool) Recovery {
 	first, final := newStage(), newStage()
-	level := 0
+	level := 0.0
 	for _, b := range active {
 		if inFirst(b) {
 			first.add(b)
-			level = max(level, b.VUs)
+			level = max(level, levelOf(b, opts.OpenModel))
 		}
 	}
 	finalBuckets := 0
 	for _, b := range active {
 		// Only the part of the final stage back at or below the first
 		// stage's level is compared: the same load, after the peak.
-		if inFinal(b) && !inFirst(b) && b.VUs <= level {
+		if inFinal(b) && !inFirst(b) && levelOf(b, opts.OpenModel) <= level {
 			final.add(b)
 			finalBuckets++
 		}
 	}
-	rec.StageVUs = level
+	unit := fmtLevel(level, opts.OpenModel)
+	if opts.OpenModel {
+		rec.StageRate = level
+	} else {
+		rec.StageVUs = int(level)
+	}
 	rec.FirstErrorRate, rec.FirstP95 = first.errorRate(), first.latency.Percentile(95)
 	rec.LastErrorRate, rec.LastP95 = final.errorRate(), final.latency.Percentile(95)
 
 	switch {
 	case first.requests < opts.MinRequests:
-		rec.Reason = fmt.Sprintf("first stage (%d VUs) has %d requests, fewer than %d", level, first.requests, opts.MinRequests)
+		rec.Reason = fmt.Sprintf("first stage (%s) has %d requests, fewer than %d", unit, first.requests, opts.MinRequests)
 		return rec
 	case first.latency.Count == 0:
-		rec.Reason = fmt.Sprintf("first stage (%d VUs) has no latency samples", level)
+		rec.Reason = fmt.Sprintf("first stage (%s) has no latency samples", unit)
 		return rec
 	case finalBuckets == 0:
-		rec.Reason = fmt.Sprintf("the run did not ramp down to %d VUs or fewer after rising above it", level)
+		rec.Reason = fmt.Sprintf("the run did not ramp down to %s or fewer after rising above it", unit)
 		return rec
 	case final.requests < opts.MinRequests:
-		rec.Reason = fmt.Sprintf("final ramp-down (<= %d VUs) has %d requests, fewer than %d", level, final.requests, opts.MinRequests)
+		rec.Reason = fmt.Sprintf("final ramp-down (<= %s) has %d requests, fewer than %d", unit, final.requests, opts.MinRequests)
 		return rec
 	}
 
@@ -375,17 +446,17 @@ func judgeRecovery(rec Recovery, active []Bucket, opts BreakingPointOptions, inF
 	if latKnown && !latOK {
 		why = append(why, fmt.Sprintf("p95 %s is above %s", fmtMs(rec.LastP95), fmtMs(maxP95)))
 	}
-	firstDesc := fmt.Sprintf("first stage at %d VUs: p95 %s, %s errors", level, fmtMs(rec.FirstP95), fmtPct(rec.FirstErrorRate))
+	firstDesc := fmt.Sprintf("first stage at %s: p95 %s, %s errors", unit, fmtMs(rec.FirstP95), fmtPct(rec.FirstErrorRate))
 	switch {
 	case len(why) > 0:
 		rec.Verdict = VerdictNotRecovered
-		rec.Reason = fmt.Sprintf("after ramping down to <= %d VUs the %s (%s)", level, joinAnd(why), firstDesc)
+		rec.Reason = fmt.Sprintf("after ramping down to <= %s the %s (%s)", unit, joinAnd(why), firstDesc)
 	case !latKnown:
-		rec.Reason = fmt.Sprintf("final ramp-down (<= %d VUs) has no latency samples", level)
+		rec.Reason = fmt.Sprintf("final ramp-down (<= %s) has no latency samples", unit)
 	default:
 		rec.Verdict = VerdictRecovered
-		rec.Reason = fmt.Sprintf("after ramping down to <= %d VUs, p95 %s and %s errors are back within p95 %s and %s errors (%s)",
-			level, fmtMs(rec.LastP95), fmtPct(rec.LastErrorRate), fmtMs(maxP95), fmtPct(maxErr), firstDesc)
+		rec.Reason = fmt.Sprintf("after ramping down to <= %s, p95 %s and %s errors are back within p95 %s and %s errors (%s)",
+			unit, fmtMs(rec.LastP95), fmtPct(rec.LastErrorRate), fmtMs(maxP95), fmtPct(maxErr), firstDesc)
 	}
 	return rec
 }
@@ -410,33 +481,43 @@ func joinAnd(parts []string) string {
 // "5xx: 1234, first at 4m10s", "recovered: final p95 14ms, 0.0% errors (first
 // stage 12ms, 0.0%)" or "no breaking point up to 200 VUs".
 func (b BreakingPoint) Lines() []string {
+	open := b.Model == "open"
+	at := func(k float64) string { return fmtLevel(k, open) }
+	errorsAt, kneeAt, peakAt, baseline := float64(b.ErrorsStartAtVUs), float64(b.LatencyKneeAtVUs), float64(b.PeakRPSAtVUs), float64(b.BaselineVUs)
+	if open {
+		errorsAt, kneeAt, peakAt, baseline = b.ErrorsStartAtRate, b.LatencyKneeAtRate, b.PeakRPSAtRate, b.BaselineRate
+	}
 	var lines []string
-	top := 0
+	top := 0.0
 	for _, l := range b.Levels {
-		top = max(top, l.VUs)
+		top = max(top, l.level())
 	}
 	switch {
 	case len(b.Levels) == 0:
 		lines = append(lines, "no breaking point: no requests were made")
-	case b.BaselineVUs == 0 && !b.Found:
-		lines = append(lines, fmt.Sprintf("no breaking point found: no level up to %d VUs had enough requests to judge", top))
+	case baseline == 0 && !b.Found:
+		lines = append(lines, fmt.Sprintf("no breaking point found: no level up to %s had enough requests to judge", at(top)))
 	case !b.Found:
-		lines = append(lines, fmt.Sprintf("no breaking point up to %d VUs", top))
+		lines = append(lines, fmt.Sprintf("no breaking point up to %s", at(top)))
 	default:
-		if b.ErrorsStartAtVUs != 0 {
-			lines = append(lines, fmt.Sprintf("errors start at %d VUs (%s failed)", b.ErrorsStartAtVUs, fmtPct(b.ErrorRateAtStart)))
+		if errorsAt != 0 {
+			line := fmt.Sprintf("errors start at %s (%s failed)", at(errorsAt), fmtPct(b.ErrorRateAtStart))
+			if open {
+				line = fmt.Sprintf("errors start at %s offered (%s failed, %s achieved)", at(errorsAt), fmtPct(b.ErrorRateAtStart), at(b.AchievedAtErrorsStart))
+			}
+			lines = append(lines, line)
 		} else {
-			lines = append(lines, fmt.Sprintf("errors stay at or below %s up to %d VUs", fmtPct(b.ErrorRateLimit), top))
+			lines = append(lines, fmt.Sprintf("errors stay at or below %s up to %s", fmtPct(b.ErrorRateLimit), at(top)))
 		}
-		if b.LatencyKneeAtVUs != 0 {
-			lines = append(lines, b.kneeLine())
+		if kneeAt != 0 {
+			lines = append(lines, b.kneeLine(at(kneeAt), at(baseline), kneeAt == baseline))
 		} else {
-			lines = append(lines, fmt.Sprintf("no latency knee up to %d VUs", top))
+			lines = append(lines, fmt.Sprintf("no latency knee up to %s", at(top)))
 		}
 	}
-	if b.PeakRPSAtVUs != 0 {
-		lines = append(lines, fmt.Sprintf("peak sustained throughput %s at %d VUs", fmtRPS(b.PeakRPS), b.PeakRPSAtVUs))
-	} else if b.BaselineVUs != 0 {
+	if peakAt != 0 {
+		lines = append(lines, fmt.Sprintf("peak sustained throughput %s at %s", fmtRPS(b.PeakRPS), at(peakAt)))
+	} else if baseline != 0 {
 		lines = append(lines, fmt.Sprintf("no level kept errors at or below %s", fmtPct(b.ErrorRateLimit)))
 	}
 	if b.ServerErrors > 0 {
@@ -451,16 +532,27 @@ func (b BreakingPoint) Lines() []string {
 	return lines
 }
 
-func (b BreakingPoint) kneeLine() string {
-	head := fmt.Sprintf("latency knee at %d VUs (p95 %s", b.LatencyKneeAtVUs, fmtMs(b.KneeP95))
+// fmtLevel names a level: "150 VUs", "120 it/s", "4.5 it/s".
+func fmtLevel(k float64, open bool) string {
+	if !open {
+		return fmt.Sprintf("%d VUs", int(k))
+	}
+	if k >= 10 {
+		return fmt.Sprintf("%.0f it/s", k)
+	}
+	return fmt.Sprintf("%.1f it/s", k)
+}
+
+func (b BreakingPoint) kneeLine(knee, baseline string, atBaseline bool) string {
+	head := fmt.Sprintf("latency knee at %s (p95 %s", knee, fmtMs(b.KneeP95))
 	overLimit := b.P95Limit > 0 && b.KneeP95 > b.P95Limit
 	switch {
-	case b.LatencyKneeAtVUs == b.BaselineVUs:
+	case atBaseline:
 		return head + fmt.Sprintf(", over the %s limit)", fmtMs(b.P95Limit))
 	case overLimit:
-		return head + fmt.Sprintf(", over the %s limit; %s at %d VUs)", fmtMs(b.P95Limit), fmtMs(b.BaselineP95), b.BaselineVUs)
+		return head + fmt.Sprintf(", over the %s limit; %s at %s)", fmtMs(b.P95Limit), fmtMs(b.BaselineP95), baseline)
 	default:
-		return head + fmt.Sprintf(" vs %s at %d VUs)", fmtMs(b.BaselineP95), b.BaselineVUs)
+		return head + fmt.Sprintf(" vs %s at %s)", fmtMs(b.BaselineP95), baseline)
 	}
 }
 

@@ -91,8 +91,8 @@ type plan struct {
 	base      string
 	timeScale float64
 	maxEvents int
-	// stages are the executed VU stages of a ramping-VUs profile (for the
-	// test's own analysis); nil otherwise.
+	// stages are the executed stages of a ramping profile, VUs or arrival
+	// rate (for the test's own analysis); nil otherwise.
 	stages []runner.Stage
 }
 
@@ -211,8 +211,11 @@ func (c *Config) resolve() (*plan, []error) {
 		}
 		return nil, []error{errors.New("invalid profile: " + strings.Join(msgs, "; "))}
 	}
-	if r, ok := p.exec.(runner.RampingVUs); ok {
-		p.stages = r.Stages
+	switch e := p.exec.(type) {
+	case runner.RampingVUs:
+		p.stages = e.Stages
+	case runner.RampingArrivalRate:
+		p.stages = e.Stages
 	}
 	return p, nil
 }

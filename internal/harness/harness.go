@@ -156,7 +156,7 @@ func Run(ctx context.Context, cfg Config) int {
 	case out.Aborted:
 		res.AbortReason = out.AbortReason
 	}
-	res.Run = judgeRun(cfg, out, snap, plan.End)
+	res.Run = judgeRun(cfg, out, snap, plan.End, intervals)
 	if intervals.err != nil {
 		return fail(exitcode.Failure, "timeline: %v", intervals.err)
 	}

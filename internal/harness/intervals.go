@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"sort"
 	"time"
 
 	"github.com/driftload/driftload/internal/metrics"
@@ -42,6 +43,17 @@ type intervals struct {
 	err      error
 	// onClose, when set, sees every closed interval (windowed thresholds).
 	onClose func(iv scenario.Interval)
+	// service is each interval's service time and drops, for telling a
+	// saturated target from a generator short of VUs.
+	service []intervalService
+}
+
+// intervalService is one interval's median service time (http_req_duration)
+// and dropped iterations.
+type intervalService struct {
+	p50     float64
+	count   int64
+	dropped int64
 }
 
 func newIntervals(inst scenario.Instance, reg *metrics.Registry, plan runner.Plan) *intervals {
@@ -73,6 +85,11 @@ func (iv *intervals) close(end time.Duration) {
 		iv.err = err
 	}
 	iv.timeline.Intervals = append(iv.timeline.Intervals, row)
+	svc := intervalService{dropped: row.DroppedIterations}
+	if d, ok := snap.Sink("http_req_duration", nil); ok && d.Count > 0 {
+		svc.p50, svc.count = d.Percentile(50), d.Count
+	}
+	iv.service = append(iv.service, svc)
 	if iv.onClose != nil {
 		iv.onClose(si)
 	}
@@ -96,4 +113,37 @@ func (iv *intervals) snapshot() *report.Timeline {
 	t := iv.timeline
 	t.Intervals = append([]report.TimelineInterval(nil), iv.timeline.Intervals...)
 	return &t
+}
+
+// targetSlowed reports whether the target's median service time, in the
+// intervals where iterations were dropped, rose well above its own baseline
+// (the first intervals with requests and no drops): then the VUs were busy
+// because the target was slow — the target saturated, not driftload. It
+// returns the two medians for the verdict.
+func (iv *intervals) targetSlowed() (slowed bool, baseline, dropping float64) {
+	var base, drop []float64
+	for _, s := range iv.service {
+		switch {
+		case s.count == 0:
+		case s.dropped == 0 && len(drop) == 0 && len(base) < 3:
+			base = append(base, s.p50)
+		case s.dropped > 0:
+			drop = append(drop, s.p50)
+		}
+	}
+	if len(base) == 0 || len(drop) == 0 {
+		return false, 0, 0
+	}
+	baseline, dropping = median(base), median(drop)
+	return dropping > 2*baseline+5, baseline, dropping
+}
+
+func median(vs []float64) float64 {
+	s := append([]float64(nil), vs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }

@@ -17,6 +17,8 @@ type progress struct {
 	reg  *metrics.Registry
 	plan runner.Plan
 	last time.Duration
+	// lastIters is the iterations completed at last, for the achieved rate.
+	lastIters float64
 }
 
 func newProgress(cfg Config, reg *metrics.Registry, plan runner.Plan) *progress {
@@ -27,11 +29,22 @@ func (p *progress) tick(elapsed time.Duration) {
 	if p.cfg.Quiet || elapsed-p.last < progressEvery {
 		return
 	}
+	since := elapsed - p.last
 	p.last = elapsed
 	snap := p.reg.Snapshot()
 	reqs, _ := snap.Sink("http_reqs", nil)
 	failed, _ := snap.Sink("http_req_failed", nil)
 	rate, _ := failed.Stat("rate", 0, elapsed)
-	fmt.Fprintf(p.cfg.Stderr, "driftload %s: %s/%s  %d VUs  %d requests  %.2f%% failed\n",
-		p.cfg.Test.Name, elapsed.Round(time.Second), p.plan.End, p.plan.VUsAt(elapsed), int64(reqs.Sum), 100*rate)
+	load := fmt.Sprintf("%d VUs", p.plan.VUsAt(elapsed))
+	if p.plan.Arrival != nil {
+		iters, _ := snap.Sink("iterations", nil)
+		achieved := 0.0
+		if since > 0 {
+			achieved = (iters.Sum - p.lastIters) / since.Seconds()
+		}
+		p.lastIters = iters.Sum
+		load = fmt.Sprintf("offered %.1f it/s, achieved %.1f it/s", p.plan.Arrival.RateAt(elapsed), achieved)
+	}
+	fmt.Fprintf(p.cfg.Stderr, "driftload %s: %s/%s  %s  %d requests  %.2f%% failed\n",
+		p.cfg.Test.Name, elapsed.Round(time.Second), p.plan.End, load, int64(reqs.Sum), 100*rate)
 }

@@ -14,7 +14,7 @@ import (
 // iterations were dropped while the target answered normally, or when
 // driftload's own CPU was saturated (not judged with the embedded target,
 // which shares the process).
-func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot, planEnd time.Duration) report.Run {
+func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot, planEnd time.Duration, iv *intervals) report.Run {
 	r := report.Run{Model: "closed", Valid: true, CPU: out.CPU}
 	wall := out.End.Sub(out.Start).Seconds()
 	if iters, ok := snap.Sink("iterations", nil); ok && wall > 0 {
@@ -43,7 +43,18 @@ func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot, planEnd ti
 	if failed, ok := snap.Sink("http_req_failed", nil); ok && failed.Count > 0 {
 		failRate = float64(failed.Trues) / float64(failed.Count)
 	}
-	if out.Dropped > 0 && failRate < healthyFailRate && !out.Interrupted && !out.Aborted {
+	slowed, baseP50, dropP50 := false, 0.0, 0.0
+	if iv != nil {
+		slowed, baseP50, dropP50 = iv.targetSlowed()
+	}
+	if out.Dropped > 0 && slowed {
+		// The VUs were all busy because the target answered slowly: a
+		// finding about the target, never held against the run.
+		r.TargetSaturated = true
+		r.SaturationReason = fmt.Sprintf("target saturated: %d of %d iterations dropped while its median service time rose from %.1f ms to %.1f ms (achieved %.1f of %.1f it/s offered)",
+			out.Dropped, out.Offered, baseP50, dropP50, r.AchievedRate, r.OfferedRate)
+	}
+	if out.Dropped > 0 && !slowed && failRate < healthyFailRate && !out.Interrupted && !out.Aborted {
 		r.InvalidReasons = append(r.InvalidReasons, fmt.Sprintf(
 			"%d of %d iterations were dropped while the target answered normally (%.2f%% failed): raise --max-vus or --max-backlog, or lower the rate",
 			out.Dropped, out.Offered, 100*failRate))

@@ -45,7 +45,7 @@ func TestJudgeRun(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := judgeRun(Config{Embedded: c.embedded}, c.out, snapshotWithFailures(1000, c.failed), 10*time.Second)
+			r := judgeRun(Config{Embedded: c.embedded}, c.out, snapshotWithFailures(1000, c.failed), 10*time.Second, nil)
 			if r.Valid != c.valid {
 				t.Fatalf("valid = %v (%v), want %v", r.Valid, r.InvalidReasons, c.valid)
 			}

@@ -76,6 +76,11 @@ type Run struct {
 	SchedulerLateP99Ms float64 `json:"scheduler_late_p99_ms,omitempty"`
 	// CPU is driftload's CPU time over wall time and cores (1 = saturated).
 	CPU float64 `json:"cpu"`
+	// TargetSaturated (open model): iterations were dropped because the
+	// target slowed down (its service time rose well above its start), not
+	// because driftload was short of VUs; SaturationReason says by how much.
+	TargetSaturated  bool   `json:"target_saturated,omitempty"`
+	SaturationReason string `json:"saturation_reason,omitempty"`
 }
 
 // Tool names the program that wrote the file.

@@ -125,6 +125,9 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 				FormatDuration(lat.Values["med"]), FormatDuration(lat.Values["p(99)"]), FormatDuration(dur.Values["med"]), FormatDuration(dur.Values["p(99)"]))
 		}
 	}
+	if r.Run.TargetSaturated {
+		fmt.Fprintf(&b, "    %s\n", r.Run.SaturationReason)
+	}
 	for _, reason := range r.Run.InvalidReasons {
 		fmt.Fprintf(&b, "    %s %s\n", p.bad("✗ invalid run:"), reason)
 	}

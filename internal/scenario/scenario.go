@@ -55,8 +55,8 @@ type Env struct {
 	// Options holds the test's own options (the value its Test.Options
 	// returned, filled from flags); nil when the test has none.
 	Options Options
-	// Stages are the ramping stages as executed (time-scaled); nil for a
-	// constant profile.
+	// Stages are the ramping stages as executed (time-scaled): VU targets,
+	// or arrival rates in the open model; nil for a constant profile.
 	Stages []runner.Stage
 	// Thresholds are the test's section of the thresholds file, so a test's
 	// own verdict uses the limits the user set (see threshold.Limit).

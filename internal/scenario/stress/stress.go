@@ -92,7 +92,8 @@ func (s *stress) SetupVU(vu *runner.VU) { vu.Data = &scenario.Buffers{} }
 func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
 	buf := vu.Data.(*scenario.Buffers)
 	p := s.strict
-	n := vu.IntBetween(200, min(1000, s.env.EventLimit()))
+	limit := s.env.EventLimit()
+	n := vu.IntBetween(min(200, limit), min(1000, limit))
 	out := s.detect.Do(ctx, vu, buf, scenario.DetectCall{
 		Stream:  gen.StreamID("stress", s.env.Run, vu.ID, int(vu.Iteration)),
 		Batch:   gen.Batch{Size: n, Mix: gen.Mixed},
@@ -128,7 +129,10 @@ func (s *stress) Interval() time.Duration {
 
 // Observe implements scenario.IntervalObserver: one breaking-point bucket per interval.
 func (s *stress) Observe(iv scenario.Interval) {
-	b := analysis.Bucket{Start: iv.Start, End: iv.End, VUs: iv.VUs}
+	b := analysis.Bucket{Start: iv.Start, End: iv.End, VUs: iv.VUs, OfferedRate: iv.OfferedRate}
+	if it, ok := iv.Snap.Sink("iterations", nil); ok {
+		b.Iterations = int64(it.Sum)
+	}
 	if reqs, ok := iv.Snap.Sink("http_reqs", nil); ok {
 		b.Requests = int64(reqs.Sum)
 	}
@@ -141,7 +145,13 @@ func (s *stress) Observe(iv scenario.Interval) {
 	if to, ok := iv.Snap.Sink("timeouts", nil); ok {
 		b.Timeouts = int64(to.Sum)
 	}
-	if lat, ok := iv.Snap.Sink("http_req_duration", nil); ok {
+	// In the open model a level's latency is what a user arriving on
+	// schedule waited: from the iteration's intended start.
+	latency := "http_req_duration"
+	if iv.OfferedRate > 0 {
+		latency = "http_req_latency"
+	}
+	if lat, ok := iv.Snap.Sink(latency, nil); ok {
 		b.Latency = lat
 	}
 	s.mu.Lock()
@@ -162,6 +172,9 @@ func (s *stress) Analyse(snap *metrics.Snapshot) scenario.Findings {
 	// A level fails when its p95 exceeds the test's p(95) threshold.
 	p95Limit, _ := threshold.UpperLimit(s.env.Thresholds, "http_req_duration", threshold.Stat{Name: "p", P: 95})
 	opts := analysis.BreakingPointOptions{P95Limit: p95Limit}
+	for _, b := range s.buckets {
+		opts.OpenModel = opts.OpenModel || b.OfferedRate > 0
+	}
 	opts.FirstStageEnd, opts.FinalStageStart = stageBounds(s.env.Stages)
 	bp := analysis.AnalyseBreakingPoint(s.buckets, opts)
 	byStatus := scenario.FailuresByStatus(snap)

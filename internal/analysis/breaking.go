@@ -61,8 +61,8 @@ type Level struct {
 // stage accumulates buckets; it is what Level and the recovery stages share.
 type stage struct {
 	requests, failed, serverErrors, timeouts, iterations int64
-	duration                                 time.Duration
-	latency                                  *metrics.Sink
+	duration                                             time.Duration
+	latency                                              *metrics.Sink
 }
 
 func newStage() *stage { return &stage{latency: metrics.NewSink(metrics.Trend)} }
@@ -226,7 +226,7 @@ type Recovery struct {
 	// buckets at or below it. StageRate is the same in the open model.
 	StageVUs  int     `json:"stage_vus"`
 	StageRate float64 `json:"stage_rate,omitempty"`
-	Reason   string `json:"reason"` // human sentence
+	Reason    string  `json:"reason"` // human sentence
 }
 
 // The Verdict values of Recovery.

@@ -172,7 +172,8 @@ func isToken(s string) bool {
 }
 
 // ParseHeaders parses "Key: Value" lines; a key given twice is sent twice.
-// Host cannot be set: the request goes to the URL's host.
+// The name must be a token and the value free of control characters (but
+// HTAB). Host cannot be set: the request goes to the URL's host.
 func ParseHeaders(lines []string) (http.Header, error) {
 	h := http.Header{}
 	for _, l := range lines {
@@ -181,8 +182,8 @@ func ParseHeaders(lines []string) (http.Header, error) {
 		if !ok || !isToken(k) {
 			return nil, fmt.Errorf(`-H %q: want "Key: Value"`, l)
 		}
-		if strings.ContainsAny(v, "\r\n\x00") {
-			return nil, fmt.Errorf("-H %q: value must not contain CR, LF or NUL", l)
+		if !isFieldValue(v) {
+			return nil, fmt.Errorf("-H %q: value must not contain CR, LF, NUL or another control character", l)
 		}
 		if http.CanonicalHeaderKey(k) == "Host" {
 			return nil, fmt.Errorf("-H %q: Host cannot be set, the request goes to the URL's host", l)
@@ -190,6 +191,18 @@ func ParseHeaders(lines []string) (http.Header, error) {
 		h.Add(k, v)
 	}
 	return h, nil
+}
+
+// isFieldValue reports whether v is an RFC 9110 field value net/http
+// sends: no control character but HTAB, and no DEL. net/http's transport
+// refuses any other value on every request, so the flag is refused instead.
+func isFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // ReadBody returns the request body: the content of FILE for "@FILE", nil
@@ -211,7 +224,8 @@ func ReadBody(spec string) ([]byte, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("--body @%s: %v", path, err)
+		// Quoted, as every other argument: a file name may hold a newline.
+		return nil, fmt.Errorf("--body %q: %v", spec, err)
 	}
 	if data == nil {
 		data = []byte{}

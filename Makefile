@@ -38,6 +38,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAppendJSONString -fuzztime 20s ./internal/gen
 	$(GO) test -run '^$$' -fuzz FuzzDecodeDetectRequest -fuzztime 20s ./internal/target
 	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime 20s ./internal/target
+	$(GO) test -run '^$$' -fuzz '^FuzzParseFile$$' -fuzztime 20s ./internal/threshold
+	$(GO) test -run '^$$' -fuzz '^FuzzParseExpr$$' -fuzztime 20s ./internal/threshold
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSelector$$' -fuzztime 20s ./internal/threshold
+	$(GO) test -run '^$$' -fuzz '^FuzzParseStages$$' -fuzztime 20s ./internal/runner
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHeaders$$' -fuzztime 20s ./internal/scenario/http
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/scenario/http
+	$(GO) test -run '^$$' -fuzz '^FuzzReadResult$$' -fuzztime 20s ./internal/report
+	$(GO) test -run '^$$' -fuzz '^FuzzHistogramSink$$' -fuzztime 20s ./internal/report
 
 clean:
 	rm -rf bin

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/threshold"
 )
@@ -137,7 +139,7 @@ func TestResultHistogramsMergeExactly(t *testing.T) {
 	h := r.Metrics["http_req_duration"]
 	merged := metrics.NewSink(metrics.Trend)
 	for _, s := range h.Series {
-		sink, err := metrics.DecodeTrend(s.Histogram.Data, s.Histogram.Count, s.Histogram.Sum, s.Histogram.Min, s.Histogram.Max)
+		sink, err := s.Histogram.Sink()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -147,6 +149,73 @@ func TestResultHistogramsMergeExactly(t *testing.T) {
 		if got := merged.Values(0)[k]; got != h.Values[k] {
 			t.Errorf("%s: merged series %g, whole %g", k, got, h.Values[k])
 		}
+	}
+}
+
+// A histogram that would not merge exactly with a Trend's is refused when
+// read back: another HDR geometry (found by FuzzReadResult: it decoded, and
+// merging re-bucketed or dropped its samples), another encoding or scale,
+// min above max.
+func TestHistogramSinkRefusesWhatWouldNotMergeExactly(t *testing.T) {
+	good := *sampleResult(t).Metrics["http_req_duration"].Histogram
+	if _, err := good.Sink(); err != nil {
+		t.Fatalf("a trend's own histogram: %v", err)
+	}
+	geometry := func(lowest, highest int64, digits int, value int64) string {
+		h := hdr.NewPacked(lowest, highest, digits)
+		for range good.Count {
+			if err := h.RecordValue(value); err != nil {
+				t.Fatal(err)
+			}
+		}
+		data, err := h.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	cases := []struct {
+		name string
+		edit func(h *Histogram)
+		want string
+	}{
+		{"coarser precision", func(h *Histogram) { h.Data = geometry(1, 1000, 1, 500) }, "another range or precision"},
+		{"wider range, samples a trend drops", func(h *Histogram) { h.Data = geometry(1, 1e12, 3, 1e10) }, "another range or precision"},
+		{"finer precision", func(h *Histogram) { h.Data = geometry(1, 3_600_000_000, 4, 12345) }, "another range or precision"},
+		{"other encoding", func(h *Histogram) { h.Encoding = "hdr-v1" }, "encoding"},
+		{"other scale", func(h *Histogram) { h.Scale = 1 }, "scale"},
+		{"min above max", func(h *Histogram) { h.Min, h.Max = h.Max, h.Min }, "min"},
+		{"count not the histogram's", func(h *Histogram) { h.Count++ }, "samples"},
+		{"corrupt data", func(h *Histogram) { h.Data = h.Data[:len(h.Data)-4] }, "decode histogram"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := good
+			c.edit(&h)
+			sink, err := h.Sink()
+			if err == nil || sink != nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Sink() = %v, %v; want an error containing %q", sink, err, c.want)
+			}
+		})
+	}
+}
+
+// Decode reads what WriteFile writes; ReadFile names the file in its errors.
+func TestDecodeAndReadFile(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "result.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Decode(data)
+	if err != nil || r.Test != "smoke" || r.Metrics["http_req_duration"].Histogram == nil {
+		t.Fatalf("Decode(golden) = %+v, %v", r, err)
+	}
+	path := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(path, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(path); err == nil || !strings.HasPrefix(err.Error(), path+": ") {
+		t.Fatalf("ReadFile(truncated) error = %v, want one naming %s", err, path)
 	}
 }
 

@@ -5,6 +5,7 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -131,6 +132,44 @@ type Histogram struct {
 	Data     string  `json:"data"`
 }
 
+// Sink decodes the histogram into a Trend sink, which merges exactly with
+// the sinks of other result files. An encoding or scale other than
+// HistogramEncoding and metrics.TrendScale, or data that is not a histogram
+// of Count samples, is an error.
+func (h *Histogram) Sink() (*metrics.Sink, error) {
+	if h.Encoding != HistogramEncoding {
+		return nil, fmt.Errorf("histogram encoding %q, want %q", h.Encoding, HistogramEncoding)
+	}
+	if h.Scale != metrics.TrendScale {
+		return nil, fmt.Errorf("histogram scale %g, want %d", h.Scale, metrics.TrendScale)
+	}
+	if h.Count > 0 && !(h.Min <= h.Max) {
+		return nil, fmt.Errorf("histogram min %g above max %g", h.Min, h.Max)
+	}
+	s, err := metrics.DecodeTrend(h.Data, h.Count, h.Sum, h.Min, h.Max)
+	if err != nil {
+		return nil, err
+	}
+	// DecodeTrend takes any HDR range and precision. Another than a Trend's
+	// would merge inexactly: every sample re-bucketed at a Trend's precision,
+	// those beyond its range dropped. Merged into an empty Trend, a Trend's
+	// histogram encodes to the same data.
+	probe := metrics.NewSink(metrics.Trend)
+	probe.Merge(s)
+	got, err := s.EncodeHistogram()
+	if err != nil {
+		return nil, err
+	}
+	want, err := probe.EncodeHistogram()
+	if err != nil {
+		return nil, err
+	}
+	if got != want {
+		return nil, errors.New("histogram has another range or precision than a trend's: it would not merge exactly")
+	}
+	return s, nil
+}
+
 // ThresholdResult is one threshold's verdict.
 type ThresholdResult struct {
 	Metric      string  `json:"metric"`
@@ -241,9 +280,19 @@ func ReadFile(path string) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	r, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Decode parses the content of a result file, as WriteFile writes it.
+// Histograms are kept encoded; Histogram.Sink decodes one.
+func Decode(data []byte) (*Result, error) {
 	var r Result
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	return &r, nil
 }

@@ -173,8 +173,9 @@ func isToken(s string) bool {
 }
 
 // ParseHeaders parses "Key: Value" lines; a key given twice is sent twice.
-// Host cannot be set: the request goes to the URL's host. Errors name the
-// header by its position and key, never its value (values carry
+// The name must be a token and the value free of control characters (but
+// HTAB). Host cannot be set: the request goes to the URL's host. Errors name
+// the header by its position and key, never its value (values carry
 // credentials).
 func ParseHeaders(lines []string) (http.Header, error) {
 	h := http.Header{}
@@ -184,8 +185,8 @@ func ParseHeaders(lines []string) (http.Header, error) {
 		if !ok || !isToken(k) {
 			return nil, fmt.Errorf(`-H #%d: want "Key: Value" with a header name before the colon (value not shown)`, i+1)
 		}
-		if strings.ContainsAny(v, "\r\n\x00") {
-			return nil, fmt.Errorf("-H #%d %s: value must not contain CR, LF or NUL", i+1, k)
+		if !isFieldValue(v) {
+			return nil, fmt.Errorf("-H #%d %s: value must not contain CR, LF, NUL or another control character", i+1, k)
 		}
 		if http.CanonicalHeaderKey(k) == "Host" {
 			return nil, fmt.Errorf("-H #%d %s: Host cannot be set, the request goes to the URL's host", i+1, k)
@@ -193,6 +194,18 @@ func ParseHeaders(lines []string) (http.Header, error) {
 		h.Add(k, v)
 	}
 	return h, nil
+}
+
+// isFieldValue reports whether v is an RFC 9110 field value net/http
+// sends: no control character but HTAB, and no DEL. net/http's transport
+// refuses any other value on every request, so the flag is refused instead.
+func isFieldValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // ReadBody returns the request body: the content of FILE for "@FILE", nil
@@ -214,7 +227,8 @@ func ReadBody(spec string) ([]byte, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return nil, fmt.Errorf("--body @%s: %v", path, err)
+		// Quoted, as every other argument: a file name may hold a newline.
+		return nil, fmt.Errorf("--body %q: %v", spec, err)
 	}
 	if data == nil {
 		data = []byte{}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,6 +53,8 @@ func TestParse(t *testing.T) {
 			"content-type: application/json", "X-Tag: a", "X-Tag:b", "X-Empty:", "Authorization: Bearer a:b"}},
 			&Request{Method: "GET", URL: u, Header: http.Header{
 				"Content-Type": {"application/json"}, "X-Tag": {"a", "b"}, "X-Empty": {""}, "Authorization": {"Bearer a:b"}}}, ""},
+		{"header value with a tab and non-ASCII text", Args{Method: "GET", URL: u, Headers: []string{"X-Tag: a\tcafé"}},
+			&Request{Method: "GET", URL: u, Header: http.Header{"X-Tag": {"a\tcafé"}}}, ""},
 		{"expect list", Args{Method: "GET", URL: u, Expect: "200, 404"},
 			&Request{Method: "GET", URL: u, Header: http.Header{}, Expect: []int{200, 404}}, ""},
 		{"think", Args{Method: "GET", URL: u, Think: time.Second},
@@ -68,8 +71,13 @@ func TestParse(t *testing.T) {
 		{"header with empty key", Args{Method: "GET", URL: u, Headers: []string{": a"}}, nil, "-H"},
 		{"header key with a space", Args{Method: "GET", URL: u, Headers: []string{"X Tag: a"}}, nil, "-H"},
 		{"header value with CR LF", Args{Method: "GET", URL: u, Headers: []string{"X-Tag: a\r\nEvil: 1"}}, nil, "CR"},
+		{"header value with a control character", Args{Method: "GET", URL: u, Headers: []string{"X-Tag: a\x01b"}}, nil, "control character"},
+		{"header value with DEL", Args{Method: "GET", URL: u, Headers: []string{"X-Tag: a\x7fb"}}, nil, "control character"},
+		{"header value with NUL", Args{Method: "GET", URL: u, Headers: []string{"X-Tag: a\x00b"}}, nil, "NUL"},
 		{"Host header", Args{Method: "GET", URL: u, Headers: []string{"host: example.com"}}, nil, "Host"},
 		{"missing body file", Args{Method: "POST", URL: u, Body: "@" + filepath.Join(dir, "nope")}, nil, "no such file"},
+		{"body file name with a newline, quoted", Args{Method: "POST", URL: u, Body: "@" + filepath.Join(dir, "no\nfile")}, nil,
+			"--body " + strconv.Quote("@"+filepath.Join(dir, "no\nfile")) + ": no such file"},
 		{"body @ without file", Args{Method: "POST", URL: u, Body: "@"}, nil, "@FILE"},
 		{"body file is a directory", Args{Method: "POST", URL: u, Body: "@" + dir}, nil, "--body"},
 		{"expect not a number", Args{Method: "GET", URL: u, Expect: "200,ok"}, nil, "--expect"},

@@ -3,6 +3,7 @@ package target
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -309,9 +310,9 @@ type slowConn struct {
 	err         error
 }
 
-// TestSlowClientsAreCut holds 50 connections each sending 1 byte per 200 ms
-// against a server with 1 s timeouts; each must be answered or closed after
-// about the timeout.
+// TestSlowClientsAreCut holds 50 connections per case (250 at once), each
+// sending 1 byte per 200 ms, against a server with 1 s timeouts; each must be
+// answered or closed after about the timeout.
 func TestSlowClientsAreCut(t *testing.T) {
 	const conns, timeout, drip = 50, time.Second, 200 * time.Millisecond
 	const earliest, latest = timeout / 2, 6 * time.Second // generous: a shared 2-core machine
@@ -323,7 +324,7 @@ func TestSlowClientsAreCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Shutdown(t.Context())
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) }) // after the parallel subtests
 	addr := strings.TrimPrefix(base, "http://")
 	key := s.DevKey()
 
@@ -344,6 +345,7 @@ func TestSlowClientsAreCut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // 250 slow connections at once: the server must cut them all
 			results := make([]slowConn, conns)
 			var wg sync.WaitGroup
 			for i := range conns {

@@ -31,6 +31,11 @@ func newServeCmd() *cobra.Command {
 and POST /v1/detect (API key, per-key token bucket, per-stream detectors in an LRU cache).
 Detection is real compression-based detection; --permutations caps its cost.
 
+Bodies are decoded as they arrive: one over --max-body-bytes gets 413, a batch over
+--max-events is rejected at event max+1, and a body not received within --read-timeout
+gets 408. Slow headers (--read-header-timeout) and idle connections (--idle-timeout) are
+closed.
+
 API keys come from --api-key or DRIFTLOCK_API_KEYS (comma-separated). With none, any key of
 the form dlk_<uuid>.<secret> is accepted and a dev key is printed at start.
 
@@ -68,6 +73,9 @@ Ctrl-C (SIGINT) or SIGTERM stops accepting connections, lets in-flight requests 
 	f.IntVar(&cfg.DetectorCapacity, "detector-capacity", cfg.DetectorCapacity, "streams whose detectors are kept (LRU); an evicted stream calibrates again")
 	f.IntVar(&cfg.Permutations, "permutations", cfg.Permutations, "cap on the permutation-test count of every detector (0: no test, NCD threshold only)")
 	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the permutation tests and of injected randomness")
+	f.DurationVar(&cfg.ReadHeaderTimeout, "read-header-timeout", cfg.ReadHeaderTimeout, "time to read a request's headers before the connection is closed")
+	f.DurationVar(&cfg.ReadTimeout, "read-timeout", cfg.ReadTimeout, "time to read a request's body, from when it is handled; a detect body not in by then gets 408 and the connection is closed")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", cfg.IdleTimeout, "idle keep-alive connections are closed after this")
 	f.DurationVar(&cfg.InjectLatency, "inject-latency", 0, "fault: service time added to every detect request")
 	f.DurationVar(&cfg.InjectJitter, "inject-jitter", 0, "fault: random extra service time in [0, D) per detect request")
 	f.Float64Var(&cfg.InjectErrorRate, "inject-error-rate", 0, "fault: share of detect requests answered 500 (0..1)")

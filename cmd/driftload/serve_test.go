@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,6 +23,7 @@ func TestServeHelpListsEveryFlag(t *testing.T) {
 	}
 	want := []string{"addr", "api-key", "demo-limit", "demo-window", "no-retry-after-header", "key-rate",
 		"no-rate-limit", "max-events", "max-body-bytes", "detector-capacity", "permutations", "seed",
+		"read-header-timeout", "read-timeout", "idle-timeout",
 		"inject-latency", "inject-jitter", "inject-error-rate", "degrade-per-minute", "leak-bytes-per-request",
 		"max-in-flight", "inject-freeze-at", "inject-freeze-for", "shutdown-timeout"}
 	var defined []string
@@ -49,6 +52,9 @@ func TestServeBadFlagsExit104(t *testing.T) {
 		{[]string{"--inject-freeze-at", "1s"}, "--inject-freeze-for"},
 		{[]string{"--addr", "nowhere"}, "--addr"},
 		{[]string{"--shutdown-timeout", "0s"}, "--shutdown-timeout"},
+		{[]string{"--read-timeout", "0s"}, "--read-timeout"},
+		{[]string{"--read-header-timeout", "-1s"}, "--read-header-timeout"},
+		{[]string{"--idle-timeout", "0s"}, "--idle-timeout"},
 		{[]string{"extra-arg"}, "extra-arg"},
 	}
 	for _, tt := range tests {
@@ -122,5 +128,54 @@ func TestServeEnvKeys(t *testing.T) {
 		if got := serveEnvKeys(tt.env); !slices.Equal(got, tt.want) {
 			t.Errorf("serveEnvKeys(%q) = %q, want %q", tt.env, got, tt.want)
 		}
+	}
+}
+
+// TestServeReadTimeoutAnswersSlowBody408: --read-timeout reaches the server.
+// A body dribbled a byte per 100 ms gets 408 request_timeout after about
+// the timeout, and the connection is closed.
+func TestServeReadTimeoutAnswersSlowBody408(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	srv := startServe(t, "--read-timeout", timeout.String())
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
+	start := time.Now()
+	head := "POST /v1/detect HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Api-Key: " + srv.key + "\r\nContent-Length: 1000\r\n\r\n"
+	if _, err := io.WriteString(conn, head); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			if _, err := conn.Write([]byte("{")); err != nil {
+				return
+			}
+		}
+	}()
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer to a slow body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	took := time.Since(start)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(body), `"code":"request_timeout"`) || !resp.Close {
+		t.Fatalf("= %d %s (close %v), want 408 request_timeout and close", resp.StatusCode, body, resp.Close)
+	}
+	if took < timeout || took > timeout+5*time.Second {
+		t.Errorf("answered after %v, want about %v", took, timeout)
+	}
+	if _, err := br.ReadByte(); err == nil {
+		t.Errorf("connection still open after the 408")
 	}
 }

@@ -1,6 +1,7 @@
 package target
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -72,4 +73,31 @@ func benchDetect(b *testing.B, profile string, perms, batch int) {
 		}
 	}
 	b.ReportMetric(float64(batch)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkDecode compares the streaming decoder with the whole-body one it
+// replaced (decodeWhole, in fuzz_test.go) on valid batches of normal events.
+func BenchmarkDecode(b *testing.B) {
+	g := newEventGen(12)
+	for _, batch := range []int{10, 1000} {
+		bd := []byte(body("bench", g.normals(batch), smallOverride))
+		b.Run(fmt.Sprintf("streaming/batch=%d", batch), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bd)))
+			for b.Loop() {
+				if _, rerr := decodeDetectRequest(bytes.NewReader(bd), 1000, true); rerr != nil {
+					b.Fatal(rerr)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("whole/batch=%d", batch), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(bd)))
+			for b.Loop() {
+				if _, rerr := decodeWhole(bd, 1000, true); rerr != nil {
+					b.Fatal(rerr)
+				}
+			}
+		})
+	}
 }

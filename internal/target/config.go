@@ -58,6 +58,14 @@ type Config struct {
 	InjectFreezeAt time.Duration
 	// InjectFreezeFor is the length of the one-time freeze (0: no freeze).
 	InjectFreezeFor time.Duration
+	// ReadHeaderTimeout bounds the time to read a request's headers.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the time to read a request's body, from when the
+	// handler starts on it; a detect body not in by then is a 408 and its
+	// connection is closed.
+	ReadTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection idle for this long.
+	IdleTimeout time.Duration
 	// Seed makes detectors' permutation tests and injected randomness repeatable.
 	Seed uint64
 	// Version is reported by GET /v1/version.
@@ -67,16 +75,19 @@ type Config struct {
 // DefaultConfig returns the defaults of `driftload serve`.
 func DefaultConfig() Config {
 	return Config{
-		Addr:             "127.0.0.1:8080",
-		DemoLimit:        10,
-		DemoWindow:       time.Minute,
-		KeyRate:          60,
-		MaxEvents:        1000,
-		MaxBodyBytes:     10 << 20,
-		DetectorCapacity: 1000,
-		Permutations:     cbad.DefaultPermutations,
-		Seed:             1,
-		Version:          "dev",
+		Addr:              "127.0.0.1:8080",
+		DemoLimit:         10,
+		DemoWindow:        time.Minute,
+		KeyRate:           60,
+		MaxEvents:         1000,
+		MaxBodyBytes:      10 << 20,
+		DetectorCapacity:  1000,
+		Permutations:      cbad.DefaultPermutations,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		Seed:              1,
+		Version:           "dev",
 	}
 }
 
@@ -123,6 +134,12 @@ func (c Config) validate() error {
 		return bad("InjectFreezeFor", "inject-freeze-for", "must not be negative, got %s", c.InjectFreezeFor)
 	case c.InjectFreezeAt > 0 && c.InjectFreezeFor == 0:
 		return bad("InjectFreezeFor", "inject-freeze-for", "must be set when --inject-freeze-at is")
+	case c.ReadHeaderTimeout <= 0:
+		return bad("ReadHeaderTimeout", "read-header-timeout", "must be positive, got %s", c.ReadHeaderTimeout)
+	case c.ReadTimeout <= 0:
+		return bad("ReadTimeout", "read-timeout", "must be positive, got %s", c.ReadTimeout)
+	case c.IdleTimeout <= 0:
+		return bad("IdleTimeout", "idle-timeout", "must be positive, got %s", c.IdleTimeout)
 	}
 	for i, k := range c.APIKeys {
 		if k == "" || strings.ContainsAny(k, " \t\r\n,") {

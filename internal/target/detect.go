@@ -111,15 +111,12 @@ func (s *Server) handleDetect(w http.ResponseWriter, r *http.Request, rc *reqCon
 	defer s.exit()
 	s.leak()
 
-	body, rerr := readBody(w, r, s.cfg.MaxBodyBytes)
-	if rerr == nil {
-		var req *detectRequest
-		if req, rerr = decodeDetectRequest(body, s.cfg.MaxEvents, true); rerr == nil {
-			s.detectStream(w, r, rc, key, req)
-			return
-		}
+	req, rerr := s.readDetectRequest(w, r, s.cfg.MaxEvents, true)
+	if rerr != nil {
+		s.writeRequestError(w, rc, rerr)
+		return
 	}
-	s.writeRequestError(w, rc, rerr)
+	s.detectStream(w, r, rc, key, req)
 }
 
 func (s *Server) detectStream(w http.ResponseWriter, r *http.Request, rc *reqContext, key string, req *detectRequest) {
@@ -213,11 +210,7 @@ func (s *Server) handleDemoDetect(w http.ResponseWriter, r *http.Request, rc *re
 	defer s.exit()
 	s.leak()
 
-	body, rerr := readBody(w, r, s.cfg.MaxBodyBytes)
-	var req *detectRequest
-	if rerr == nil {
-		req, rerr = decodeDetectRequest(body, DemoMaxEvents, false)
-	}
+	req, rerr := s.readDetectRequest(w, r, DemoMaxEvents, false)
 	var params cbad.Params
 	if rerr == nil {
 		params, rerr = demoParams(req.override, s.cfg.Permutations)

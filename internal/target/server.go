@@ -154,8 +154,9 @@ func (s *Server) Start(addr string) (string, error) {
 	}
 	s.httpSrv = &http.Server{
 		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		// No ReadTimeout: serveHTTP bounds the body (bodyDeadline).
 	}
 	srv := s.httpSrv
 	s.serveWG.Add(1)
@@ -202,6 +203,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.requestDuration.WithLabelValues(rc.route).Observe(time.Since(rc.start).Seconds())
 	}()
 	s.freezeWait(r.Context())
+	s.bodyDeadline(w, r)
 
 	path := r.URL.Path
 	if strings.HasPrefix(path, "/api/") {
@@ -222,6 +224,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	sw.Header().Set("Allow", strings.Join(rt.methods, ", "))
 	s.writeError(sw, rc, http.StatusMethodNotAllowed, "method_not_allowed",
 		fmt.Sprintf("method %s is not allowed on %s; use %s", r.Method, path, rt.methods[0]))
+}
+
+// bodyDeadline gives the handler ReadTimeout to read the request's body,
+// from now: after a freeze hold, which http.Server.ReadTimeout (counted from
+// the first header byte) would count too, failing bodies that were sent in
+// time. net/http lifts the deadline itself once the body has been read (for
+// its background read that watches for the client going away), and keeps it
+// while it reads and drops an unread body after the handler. A request
+// without a body gets none: that background read is already running, and a
+// deadline now would cancel the request's context when it passes.
+func (s *Server) bodyDeadline(w http.ResponseWriter, r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	// A ResponseRecorder has no connection: nothing to bound.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
 }
 
 // statusWriter remembers the status and holds the first write while the

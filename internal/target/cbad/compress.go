@@ -32,6 +32,25 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
 
+// The largest buffers a pooled scratch keeps. The usual analysis (hundreds
+// of events of a few hundred bytes) fits well below; one over giant events
+// drops its buffers rather than leave them in the pool.
+const (
+	maxPooledText = 1 << 20 // bytes of joined text
+	maxPooledPerm = 1 << 16 // permutation entries (256 KiB)
+)
+
+// putScratch returns s to the pool without its oversized buffers.
+func putScratch(s *scratch) {
+	if cap(s.text) > maxPooledText {
+		s.text = nil
+	}
+	if cap(s.perm) > maxPooledPerm {
+		s.perm = nil
+	}
+	scratchPool.Put(s)
+}
+
 // countWriter counts and discards what is written to it.
 type countWriter struct{ n int }
 
@@ -123,7 +142,7 @@ func NCD(x, y []byte, compressor string) (float64, error) {
 		return 0, fmt.Errorf("cbad: unknown compressor %q", compressor)
 	}
 	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
+	defer putScratch(s)
 	s.text = append(append(append(s.text[:0], x...), '\n'), y...)
 	return ncd(s.sizes(compressor, s.text, len(x))), nil
 }

@@ -15,7 +15,8 @@ type Detector struct {
 
 	// ring holds the newest BaselineSize+WindowSize events, oldest first
 	// starting at (next-held) mod len(ring). Slots keep their buffers so a
-	// warm stream copies events without allocating.
+	// warm stream copies events without allocating, unless a buffer is far
+	// larger than the event now stored (see slotFor).
 	ring  [][]byte
 	next  int
 	held  int
@@ -94,7 +95,7 @@ func (d *Detector) Ingest(events [][]byte) BatchResult {
 	var br BatchResult
 	var s *scratch
 	for i, ev := range events {
-		d.ring[d.next] = append(d.ring[d.next][:0], ev...)
+		d.ring[d.next] = append(slotFor(d.ring[d.next], len(ev)), ev...)
 		d.next++
 		if d.next == len(d.ring) {
 			d.next = 0
@@ -119,7 +120,7 @@ func (d *Detector) Ingest(events [][]byte) BatchResult {
 		}
 	}
 	if s != nil {
-		scratchPool.Put(s)
+		putScratch(s)
 	}
 	br.EventsIngested = d.total
 	br.Ready = d.total >= need
@@ -127,6 +128,16 @@ func (d *Detector) Ingest(events [][]byte) BatchResult {
 		br.EventsNeeded = int(need - d.total)
 	}
 	return br
+}
+
+// slotFor returns slot emptied for an event of n bytes, or nil when its
+// buffer is more than 4 times (plus 1 KiB) too big: one huge event must not
+// pin its size in the slot after it has left the window.
+func slotFor(slot []byte, n int) []byte {
+	if cap(slot) > 4*n+1024 {
+		return nil
+	}
+	return slot[:0]
 }
 
 // line returns the i-th oldest held event (0 is the oldest baseline event).

@@ -286,3 +286,48 @@ func TestNoGoroutinesLeft(t *testing.T) {
 		t.Fatalf("goroutines: %d before, %d after analysing", before, after)
 	}
 }
+
+// TestHugeEventsLeaveNoBuffersBehind: once a few huge events have left the
+// window, neither the detector's ring nor the scratch pool keeps their size.
+func TestHugeEventsLeaveNoBuffersBehind(t *testing.T) {
+	p := Params{BaselineSize: 4, WindowSize: 2, HopSize: 100, NCDThreshold: 0.3, PValueThreshold: 0.05}
+	g := newLogGen(5)
+	huge := []byte(`{"blob":"` + strings.Repeat("x", 256<<10) + `"}`)
+	d, err := NewDetector(p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 6 {
+		d.Ingest([][]byte{huge}) // the sixth runs an analysis over 1.5 MiB of text
+	}
+	d.Ingest(g.normals(20))
+	held := 0
+	for _, slot := range d.ring {
+		held += cap(slot)
+	}
+	if held > 6*4096 {
+		t.Errorf("ring holds %d bytes of buffers for six ~200-byte events", held)
+	}
+}
+
+func TestPutScratchDropsOversizedBuffers(t *testing.T) {
+	tests := []struct {
+		name               string
+		text, perm         int
+		keepText, keepPerm bool
+	}{
+		{"usual sizes", 100 << 10, 1000, true, true},
+		{"at the caps", maxPooledText, maxPooledPerm, true, true},
+		{"huge text", maxPooledText + 1, 1000, false, true},
+		{"huge permutation", 100 << 10, maxPooledPerm + 1, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &scratch{text: make([]byte, 0, tt.text), perm: make([]int32, 0, tt.perm)}
+			putScratch(s)
+			if (s.text != nil) != tt.keepText || (s.perm != nil) != tt.keepPerm {
+				t.Fatalf("kept text %v perm %v, want %v %v", s.text != nil, s.perm != nil, tt.keepText, tt.keepPerm)
+			}
+		})
+	}
+}

@@ -102,6 +102,12 @@ func Run(ctx context.Context, cfg Config) int {
 	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, exec, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
 	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
+	windows := threshold.NewWindows(sets, intervals.every)
+	intervals.onClose = func(iv scenario.Interval) {
+		windows.Observe(iv.Start, iv.End, func(sel threshold.Selector) (*metrics.Sink, bool) {
+			return iv.Snap.Sink(sel.Metric, sel.Tags)
+		})
+	}
 	checkpoint := newCheckpointer(cfg.Out, cfg.Checkpoint, head, reg)
 	defer checkpoint.wait()
 	// Intervals close on a tick, so ticks are a tenth of an interval (at
@@ -123,7 +129,7 @@ func Run(ctx context.Context, cfg Config) int {
 			if !hasAbortOnFail(sets) {
 				return ""
 			}
-			failed := threshold.AbortCheck(sets, measurer{reg.Snapshot()}, elapsed)
+			failed := append(windows.Breached(elapsed), threshold.AbortCheck(sets, measurer{reg.Snapshot()}, elapsed)...)
 			if len(failed) == 0 {
 				return ""
 			}
@@ -136,9 +142,10 @@ func Run(ctx context.Context, cfg Config) int {
 	checkpoint.stop()
 
 	intervals.finish(out.End.Sub(out.Start))
+	windows.Finish()
 	snap := reg.Snapshot()
 	snap.Elapsed = out.End.Sub(out.Start)
-	results := threshold.Evaluate(sets, measurer{snap})
+	results := threshold.Evaluate(sets, measurer{snap}, windows)
 	findings := inst.Analyse(snap)
 
 	res, err := head.result(snap, out.Start, out.End)

@@ -178,6 +178,28 @@ type ThresholdResult struct {
 	Measured    float64 `json:"measured"`
 	HasData     bool    `json:"has_data"`
 	AbortOnFail bool    `json:"abort_on_fail,omitempty"`
+	// Window (windowed thresholds, "over 1m" / "for 30s"): Measured is the
+	// worst window's value.
+	Window *WindowVerdict `json:"window,omitempty"`
+}
+
+// WindowVerdict is how a windowed threshold fared over the run.
+type WindowVerdict struct {
+	// Mode is "over" (every window must hold) or "for" (fails when breached
+	// that long in a row); Seconds the window as written, EffectiveSeconds
+	// as judged (a whole number of timeline intervals).
+	Mode             string  `json:"mode"`
+	Seconds          float64 `json:"seconds"`
+	EffectiveSeconds float64 `json:"effective_seconds"`
+	// Windows is how many windows (over) or intervals (for) were judged.
+	Windows int `json:"windows"`
+	// Worst is the worst window (over) or the longest breach (for; the
+	// worst interval when it never broke), with its span from the run start.
+	Worst             float64 `json:"worst"`
+	WorstStartSeconds float64 `json:"worst_start_seconds"`
+	WorstEndSeconds   float64 `json:"worst_end_seconds"`
+	// BreachedAtSeconds is when it first failed; absent when it held.
+	BreachedAtSeconds *float64 `json:"breached_at_seconds,omitempty"`
 }
 
 // CheckResult is one check's tally.
@@ -270,6 +292,17 @@ func ThresholdsFromResults(rs []threshold.Result) []ThresholdResult {
 	out := make([]ThresholdResult, len(rs))
 	for i, r := range rs {
 		out[i] = ThresholdResult{Metric: r.Metric, Expression: r.Expr, OK: r.OK, Measured: r.Measured, HasData: r.HasData, AbortOnFail: r.AbortOnFail}
+		if w := r.Window; w != nil {
+			v := &WindowVerdict{
+				Mode: r.Mode.String(), Seconds: r.WindowLength.Seconds(), EffectiveSeconds: w.Effective.Seconds(), Windows: w.Windows,
+				Worst: w.Worst, WorstStartSeconds: w.WorstStart.Seconds(), WorstEndSeconds: w.WorstEnd.Seconds(),
+			}
+			if w.Breached {
+				at := w.BreachedAt.Seconds()
+				v.BreachedAtSeconds = &at
+			}
+			out[i].Window = v
+		}
 	}
 	return out
 }

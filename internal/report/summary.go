@@ -108,7 +108,10 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 				mark = p.bad("✗")
 			}
 			measured := "no data"
-			if t.HasData {
+			switch {
+			case t.HasData && t.Window != nil:
+				measured = windowLine(t, formatMeasured(r.Metrics[t.Metric], t.Expression, t.Measured))
+			case t.HasData:
 				measured = "measured " + formatMeasured(r.Metrics[t.Metric], t.Expression, t.Measured)
 			}
 			fmt.Fprintf(&b, "    %s %s %-14s %s\n", mark, dotted(t.Metric), t.Expression, p.dim(measured))
@@ -204,6 +207,32 @@ func metricLine(m *MetricResult) string {
 }
 
 // formatMeasured renders a threshold's measured value in the metric's unit.
+// windowLine describes a windowed threshold's worst window: "worst 1m
+// window 2.1s (0:40–1:40)" or "breached 25s in a row at 0:40–1:05, worst
+// 3.2%".
+func windowLine(t ThresholdResult, worst string) string {
+	w := t.Window
+	when := fmtOffset(w.WorstStartSeconds) + "–" + fmtOffset(w.WorstEndSeconds)
+	if w.Mode == "for" {
+		if w.WorstEndSeconds > w.WorstStartSeconds && !t.OK || w.BreachedAtSeconds != nil {
+			return fmt.Sprintf("breached %s in a row (%s), worst %s", fmtOffset(w.WorstEndSeconds-w.WorstStartSeconds), when, worst)
+		}
+		return fmt.Sprintf("never breached for %s; worst interval %s (%s)", fmtOffset(w.Seconds), worst, when)
+	}
+	return fmt.Sprintf("worst %s window %s (%s), %d windows", fmtOffset(w.EffectiveSeconds), worst, when, w.Windows)
+}
+
+// fmtOffset renders seconds from the run start: "45s", "1m40s", "0.5s".
+func fmtOffset(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	if d >= time.Second {
+		d = d.Round(time.Second)
+	} else {
+		d = d.Round(10 * time.Millisecond)
+	}
+	return d.String()
+}
+
 func formatMeasured(m *MetricResult, expr string, x float64) string {
 	if m == nil {
 		return trimFloat(round(x, 4))

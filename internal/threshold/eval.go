@@ -25,6 +25,11 @@ type Result struct {
 	OK bool
 	// AbortOnFail is copied from the threshold.
 	AbortOnFail bool
+	// Window is set for a windowed threshold: Measured is then its worst
+	// window's value; Mode and WindowLength are the window as written.
+	Window       *WindowResult
+	Mode         WindowMode
+	WindowLength time.Duration
 }
 
 func evaluate(sel Selector, th Threshold, m Measurer) Result {
@@ -40,13 +45,22 @@ func evaluate(sel Selector, th Threshold, m Measurer) Result {
 	}
 }
 
-// Evaluate checks every threshold, in order. A threshold whose selector
-// matched no samples is not OK (HasData=false): a threshold that measured
-// nothing proved nothing.
-func Evaluate(sets []Set, m Measurer) []Result {
+// Evaluate checks every threshold, in order: whole-run thresholds against m,
+// windowed ones from w (nil: none were observed, so they have no data). A
+// threshold whose selector matched no samples is not OK (HasData=false): a
+// threshold that measured nothing proved nothing.
+func Evaluate(sets []Set, m Measurer, w *Windows) []Result {
 	var out []Result
 	for _, set := range sets {
 		for _, th := range set.Thresholds {
+			if th.Expr.Mode != WholeRun {
+				r, ok := w.result(set.Selector, th)
+				if !ok {
+					r = Result{Metric: set.Selector.Source, Expr: th.Expr.Source, Stat: th.Expr.Stat.String(), AbortOnFail: th.AbortOnFail, Mode: th.Expr.Mode, WindowLength: th.Expr.Window}
+				}
+				out = append(out, r)
+				continue
+			}
 			out = append(out, evaluate(set.Selector, th, m))
 		}
 	}
@@ -62,7 +76,7 @@ func AbortCheck(sets []Set, m Measurer, elapsed time.Duration) []Result {
 	var out []Result
 	for _, set := range sets {
 		for _, th := range set.Thresholds {
-			if !th.AbortOnFail || elapsed < th.DelayAbortEval {
+			if !th.AbortOnFail || elapsed < th.DelayAbortEval || th.Expr.Mode != WholeRun {
 				continue
 			}
 			if r := evaluate(set.Selector, th, m); r.HasData && !r.OK {

@@ -45,7 +45,7 @@ func TestEvaluate(t *testing.T) {
 		{Metric: "http_req_duration{endpoint:detect}", Expr: "avg<100", Stat: "avg", Measured: 80, HasData: true, OK: true},
 		{Metric: "http_req_failed", Expr: "rate<0.01", Stat: "rate", Measured: 0.01, HasData: true, OK: false},
 	}
-	got := Evaluate(sets, m)
+	got := Evaluate(sets, m, nil)
 	if len(got) != len(want) {
 		t.Fatalf("got %d results %+v, want %d", len(got), got, len(want))
 	}
@@ -64,7 +64,7 @@ func TestEvaluate(t *testing.T) {
 
 func TestEvaluateNoData(t *testing.T) {
 	sets := mustSets(t, `{"t": {"http_req_duration{endpoint:detect}": ["p(95)<500"], "errors": ["count<1"]}}`)
-	got := Evaluate(sets, fakeMeasurer{})
+	got := Evaluate(sets, fakeMeasurer{}, nil)
 	if len(got) != 2 {
 		t.Fatalf("results = %+v", got)
 	}

@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/driftload/driftload/internal/metrics"
 )
@@ -113,13 +114,48 @@ type Expr struct {
 	Op Op
 	// Value is the bound on the right.
 	Value float64
+	// Window, when set, makes the threshold hold over time, not only over
+	// the whole run: Mode WindowOver ("p(99)<300 over 1m") demands it of
+	// every window of that length; WindowFor ("rate<0.01 for 30s") fails
+	// only when it is breached for that long without a break.
+	Window time.Duration
+	Mode   WindowMode
 	// Source is the expression as written, without surrounding white space.
 	Source string
 }
 
-// String returns the expression in canonical form, e.g. "p(99.9)<=2000".
+// WindowMode says how a windowed threshold uses its window.
+type WindowMode int
+
+// The window modes.
+const (
+	// WholeRun is a plain k6 threshold.
+	WholeRun WindowMode = iota
+	// WindowOver: every window of Window must hold.
+	WindowOver
+	// WindowFor: fails when breached for Window in a row.
+	WindowFor
+)
+
+// String returns "", "over" or "for".
+func (m WindowMode) String() string {
+	switch m {
+	case WindowOver:
+		return "over"
+	case WindowFor:
+		return "for"
+	}
+	return ""
+}
+
+// String returns the expression in canonical form, e.g. "p(99.9)<=2000" or
+// "p(99)<300 over 1m0s".
 func (e Expr) String() string {
-	return e.Stat.String() + e.Op.String() + strconv.FormatFloat(e.Value, 'g', -1, 64)
+	out := e.Stat.String() + e.Op.String() + strconv.FormatFloat(e.Value, 'g', -1, 64)
+	if e.Mode != WholeRun {
+		out += " " + e.Mode.String() + " " + e.Window.String()
+	}
+	return out
 }
 
 // Holds reports whether measured satisfies the expression. A NaN measurement
@@ -162,7 +198,9 @@ func (e *ExprError) Error() string {
 
 // ParseExpr parses a k6 threshold expression: a statistic, an operator and a
 // number, with optional white space between them ("p(95)<500",
-// " p(99.9) <= 2000 ", "rate>0.99", "count>-1e3"). Errors are *ExprError.
+// " p(99.9) <= 2000 ", "rate>0.99", "count>-1e3"), optionally followed by a
+// window: "over DURATION" or "for DURATION" ("p(99)<300 over 1m",
+// "rate<0.01 for 30s"). Errors are *ExprError.
 func ParseExpr(s string) (Expr, error) {
 	t := strings.TrimSpace(s)
 	fail := func(at int, format string, args ...any) (Expr, error) {
@@ -232,11 +270,52 @@ func ParseExpr(s string) (Expr, error) {
 	if i == len(t) {
 		return fail(i, "missing value after %q", op.String())
 	}
-	v, err := parseNumber(t[i:])
+	// The value ends at white space followed by a window keyword; anything
+	// else after it belongs to (and spoils) the number.
+	end := len(t)
+	for j := i; j < len(t); j++ {
+		if t[j] != ' ' && t[j] != '\t' {
+			continue
+		}
+		k := skipSpace(t, j)
+		w := k
+		for w < len(t) && isIdentByte(t[w]) {
+			w++
+		}
+		if kw := t[k:w]; (kw == "over" || kw == "for") && (w == len(t) || t[w] == ' ' || t[w] == '\t') {
+			end = j
+			break
+		}
+	}
+	v, err := parseNumber(strings.TrimSpace(t[i:end]))
 	if err != nil {
 		return fail(i, "%v", err)
 	}
 	e.Value = v
+	if end == len(t) {
+		return e, nil
+	}
+	i = skipSpace(t, end)
+	kwStart := i
+	for i < len(t) && isIdentByte(t[i]) {
+		i++
+	}
+	e.Mode = WindowOver
+	if t[kwStart:i] == "for" {
+		e.Mode = WindowFor
+	}
+	i = skipSpace(t, i)
+	if i == len(t) {
+		return fail(i, "missing duration after %q", e.Mode.String())
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(t[i:]))
+	if err != nil {
+		return fail(i, "invalid duration %q (e.g. 30s, 1m, 1m30s)", strings.TrimSpace(t[i:]))
+	}
+	if d < time.Millisecond {
+		return fail(i, "window %q must be at least 1ms", strings.TrimSpace(t[i:]))
+	}
+	e.Window = d
 	return e, nil
 }
 

@@ -156,17 +156,13 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 	} else if !explicit["api-key"] {
 		f.apiKey = os.Getenv("API_KEY")
 	}
-	checkpoint := f.checkpoint
-	if checkpoint == 0 {
-		checkpoint = -1 // --checkpoint 0: never
-	}
 	cfg := harness.Config{
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
-		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: checkpoint,
+		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: f.checkpoint,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}

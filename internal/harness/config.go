@@ -79,7 +79,8 @@ type Config struct {
 	// given, else DefaultPreflightTimeout).
 	PreflightTimeout time.Duration
 	// Checkpoint is how often the result file is written during the run,
-	// marked complete: false (0: DefaultCheckpoint; negative: never).
+	// marked complete: false (0: DefaultCheckpoint, or never when
+	// Explicit["checkpoint"]; negative: never, an error when explicit).
 	Checkpoint     time.Duration
 	Stdout, Stderr io.Writer
 }
@@ -160,8 +161,12 @@ func (c *Config) resolve() (*plan, []error) {
 	if c.MaxEvents < 0 {
 		bad("--max-events must not be negative, got %d", c.MaxEvents)
 	}
-	if c.Interval < 0 {
+	// A test with its own --interval option (ratelimit) has no shared one.
+	if c.Interval < 0 || (t.DefaultInterval > 0 && given("interval") && c.Interval == 0) {
 		bad("--interval must be positive, got %s", c.Interval)
+	}
+	if given("checkpoint") && c.Checkpoint < 0 {
+		bad("--checkpoint must not be negative, got %s (0 turns checkpoints off)", c.Checkpoint)
 	}
 	switch c.Endpoint {
 	case "", "detect":
@@ -332,6 +337,12 @@ func LoadThresholds(data []byte, source string, test *scenario.Test) ([]threshol
 func ParseThresholds(data []byte) (*threshold.File, []error) {
 	f, err := threshold.ParseFile(data)
 	if err != nil {
+		// ParseFile joins the problems of several expressions into one
+		// error; kept apart, each is one line of validate's report and one
+		// "; "-separated part of a test's one-line message.
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			return nil, joined.Unwrap()
+		}
 		return nil, []error{err}
 	}
 	if errs := f.Validate(all.Vocabulary()); len(errs) > 0 {

@@ -108,7 +108,11 @@ func Run(ctx context.Context, cfg Config) int {
 			return iv.Snap.Sink(sel.Metric, sel.Tags)
 		})
 	}
-	checkpoint := newCheckpointer(cfg.Out, cfg.Checkpoint, head, reg)
+	every := cfg.Checkpoint
+	if every == 0 && cfg.Explicit["checkpoint"] {
+		every = -1 // --checkpoint 0: never
+	}
+	checkpoint := newCheckpointer(cfg.Out, every, head, reg)
 	defer checkpoint.wait()
 	// Intervals close on a tick, so ticks are a tenth of an interval (at
 	// least 50 ms) to keep interval edges within 10 % of where they belong.

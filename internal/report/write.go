@@ -130,18 +130,45 @@ func writeAtomic(path string, data []byte) error {
 }
 
 // resolve follows symbolic links to the file path names and returns it with
-// its FileInfo (nil when it does not exist yet).
+// its FileInfo (nil when it does not exist yet). A link to a file that does
+// not exist yet resolves to that file, so it is created there and the link
+// kept.
 func resolve(path string) (string, fs.FileInfo, error) {
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", nil, err
+	} else if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+		// Not /dev/stdout, whose /proc link names no path but opens.
+		if path, err = danglingTarget(path); err != nil {
+			return "", nil, err
+		}
 	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return path, nil, nil
 	}
 	return path, fi, err
+}
+
+// danglingTarget follows path while it is a symbolic link, up to the first
+// name that is not one (or does not exist).
+func danglingTarget(path string) (string, error) {
+	for range 40 { // as many links as Linux follows
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // openThrough opens a device or a pipe for writing; a pipe without a

@@ -297,6 +297,14 @@ type Degradation struct {
 	Last  float64 `json:"last"`
 	// Points is how many (finite) points were judged.
 	Points int `json:"points"`
+	// GrowthLow and GrowthHigh are the 95 % confidence interval of
+	// FittedGrowth (from TheilSenCI); ProvenGrowth is the bound nearest 0,
+	// or 0 when the interval holds 0: the growth the data proves. It is what
+	// a verdict should judge, since it is 0 exactly when the rise is not
+	// significant.
+	GrowthLow    float64 `json:"growth_low"`
+	GrowthHigh   float64 `json:"growth_high"`
+	ProvenGrowth float64 `json:"proven_growth"`
 }
 
 // DegradeAlpha is the significance level of Degrade's trend test.
@@ -326,6 +334,17 @@ func Degrade(metric, unit string, xs, ys []float64, warmup int) Degradation {
 		d.First, d.Last = intercept+slope*pts[0].x, intercept+slope*pts[len(pts)-1].x
 		if d.First > 0 {
 			d.FittedGrowth = (d.Last - d.First) / d.First
+			if lo, hi, ok := TheilSenCI(xs, ys, DegradeAlpha); ok {
+				span := pts[len(pts)-1].x - pts[0].x
+				// A quantity cannot fall by more than all of it.
+				d.GrowthLow, d.GrowthHigh = max(-1, lo*span/d.First), max(-1, hi*span/d.First)
+				switch {
+				case d.GrowthLow > 0:
+					d.ProvenGrowth = d.GrowthLow
+				case d.GrowthHigh < 0:
+					d.ProvenGrowth = d.GrowthHigh
+				}
+			}
 		}
 	}
 	ordered := make([]float64, len(pts))

@@ -115,8 +115,9 @@ type DetectOutcome struct {
 	Result driftlock.DetectResult
 	// OK: status 200 and a well-formed body accounting for every event sent.
 	OK bool
-	// Sent is the number of events sent.
-	Sent int
+	// Sent is the number of events sent; Bytes the request body's size.
+	Sent  int
+	Bytes int
 }
 
 // Buffers are a VU's reusable request buffers.
@@ -177,7 +178,7 @@ func (d *DetectClient) Do(ctx context.Context, vu *runner.VU, buf *Buffers, c De
 		Method: http.MethodPost, URL: d.url, Header: d.header, Body: body,
 		Endpoint: d.endpoint, Scenario: c.Scenario, Tags: tags, Timeout: timeout,
 	})
-	out := DetectOutcome{Resp: resp, Sent: b.Size}
+	out := DetectOutcome{Resp: resp, Sent: b.Size, Bytes: len(body)}
 	if resp.Canceled {
 		return out
 	}

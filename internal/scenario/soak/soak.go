@@ -6,8 +6,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/driftload/driftload/internal/analysis"
@@ -100,6 +102,19 @@ type soak struct {
 	mu     sync.Mutex
 	rows   []intervalRow
 	client *runner.ProcessSampler
+
+	// streams and sentBytes count the streams started and the detect bytes
+	// sent, for what one detector of the target can plausibly hold.
+	streams, sentBytes atomic.Int64
+}
+
+// bytesPerStream is the mean detect bytes sent to one stream so far.
+func (s *soak) bytesPerStream() float64 {
+	n := s.streams.Load()
+	if n == 0 {
+		return 0
+	}
+	return float64(s.sentBytes.Load()) / float64(n)
 }
 
 // vuState tracks the VU's current stream: which profile created it and how
@@ -152,6 +167,7 @@ func (s *soak) Iteration(ctx context.Context, vu *runner.VU) {
 	idx := vu.Iteration / iterationsPerStream
 	if idx != st.streamIndex {
 		st.streamIndex, st.sent, st.profile = idx, 0, nil
+		s.streams.Add(1)
 	}
 	var n int
 	var class string
@@ -180,6 +196,7 @@ func (s *soak) Iteration(ctx context.Context, vu *runner.VU) {
 	if out.Resp.Canceled {
 		return
 	}
+	s.sentBytes.Add(int64(out.Bytes))
 	if out.Resp.Err == nil {
 		ms := float64(out.Resp.Timings.Duration) / float64(time.Millisecond)
 		vu.Recorder.Add(s.respTime, metrics.Tags{{Key: "batch_size", Value: class}}, ms)
@@ -229,6 +246,9 @@ type intervalRow struct {
 	// ServerRSSBytes is the target's process_resident_memory_bytes at the
 	// interval's end; absent when its /metrics was not readable.
 	ServerRSSBytes *float64 `json:"server_rss_bytes,omitempty"`
+	// ServerDetectors is the target's driftlock_detectors_active at the
+	// interval's end (the detector cache's size), when it exposes it.
+	ServerDetectors *float64 `json:"server_detectors_active,omitempty"`
 	// Client* describe driftload itself at the interval's end.
 	ClientRSSBytes  uint64  `json:"client_rss_bytes"`
 	ClientHeapBytes uint64  `json:"client_heap_bytes"`
@@ -244,9 +264,7 @@ type intervalRow struct {
 // here is the one the thresholds see.
 func (s *soak) Observe(iv scenario.Interval) {
 	row := buildRow(iv, s.Interval())
-	if rss, ok := s.scrapeRSS(); ok {
-		row.ServerRSSBytes = &rss
-	}
+	row.ServerRSSBytes, row.ServerDetectors = s.scrapeServer()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sampleClient(&row, s.client.Sample())
@@ -294,17 +312,24 @@ func buildRow(iv scenario.Interval, every time.Duration) intervalRow {
 
 func ptr(v float64) *float64 { return &v }
 
-// scrapeRSS reads the target's process_resident_memory_bytes, bounded so a
-// slow /metrics cannot hold up the interval clock for long.
-func (s *soak) scrapeRSS() (float64, bool) {
+// scrapeServer reads the target's process_resident_memory_bytes and
+// driftlock_detectors_active (nil when absent), bounded so a slow /metrics
+// cannot hold up the interval clock for long.
+func (s *soak) scrapeServer() (rss, detectors *float64) {
 	timeout := min(scenario.ScrapeTimeout, max(s.Interval()/4, minScrapeTimeout))
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	samples, err := s.scraper.Scrape(ctx)
 	if err != nil {
-		return 0, false
+		return nil, nil
 	}
-	return samples.Sum("process_resident_memory_bytes")
+	if v, ok := samples.Sum("process_resident_memory_bytes"); ok {
+		rss = &v
+	}
+	if v, ok := samples.Sum("driftlock_detectors_active"); ok {
+		detectors = &v
+	}
+	return rss, detectors
 }
 
 // settledShare: the warm-up lasts at least until an interval's share of
@@ -365,22 +390,19 @@ func serverMiB(r intervalRow) *float64 {
 
 func clientMiB(r intervalRow) *float64 { return ptr(float64(r.ClientRSSBytes) / (1 << 20)) }
 
-// leakIndicator is analysis.LeakIndicator on the p95 latency series
-// after the warm-up. A run with fewer than ten steady intervals has tenths
-// of less than one point; it then compares the first and the last steady
-// interval (LeakIndicator with one-point tenths), so a short run still gets
-// a value.
+// leakIndicator is the growth of p95 latency the steady part of the run
+// proves: the 95 % confidence interval of the Theil–Sen line's relative
+// rise, its bound nearest 0 (0 when the interval holds 0). It is the same
+// fit the latency verdict judges, so the two never disagree: the indicator
+// is 0 exactly when the verdict says "stable".
 func leakIndicator(rows []intervalRow) (float64, bool) {
 	trend, warm := trendRows(rows)
-	_, ys := series(trend, respP95)
-	if g, ok := analysis.LeakIndicator(ys, warm); ok {
-		return g, true
-	}
-	steady := analysis.Finite(ys[warm:])
-	if len(steady) < 2 || steady[0] == 0 {
+	xs, ys := series(trend, respP95)
+	d := analysis.Degrade("p95 latency", "ms", xs, ys, warm)
+	if d.Points < 3 || d.First <= 0 {
 		return 0, false
 	}
-	return (steady[len(steady)-1] - steady[0]) / math.Abs(steady[0]), true
+	return d.ProvenGrowth, true
 }
 
 // trendResult is one series' trend over the steady part of the run:
@@ -395,11 +417,90 @@ type trendResult struct {
 	SecondHalfGrowth float64 `json:"second_half_growth"`
 	// Degraded: the rise fails the run (see judge).
 	Degraded bool `json:"degraded"`
+	// Plateau (memory only): the series stopped rising at PlateauSeconds
+	// into the run and held about PlateauMiB from there.
+	Plateau        bool    `json:"plateau,omitempty"`
+	PlateauSeconds float64 `json:"plateau_seconds,omitempty"`
+	PlateauMiB     float64 `json:"plateau_mib,omitempty"`
+	// Cache (server memory only): the growth went with the target's detector
+	// cache (driftlock_detectors_active), at MiBPerDetector each, at most
+	// the MaxMiBPerDetector the data sent per stream can explain.
+	Cache *cacheGrowth `json:"cache,omitempty"`
 }
 
-// rising reports a significant increase of more than failGrowth.
+// cacheGrowth is the detector cache's share in a memory rise.
+type cacheGrowth struct {
+	DetectorsFirst    float64 `json:"detectors_first"`
+	DetectorsLast     float64 `json:"detectors_last"`
+	MiBPerDetector    float64 `json:"mib_per_detector"`
+	MaxMiBPerDetector float64 `json:"max_mib_per_detector"`
+	// Explains: the cache's growth accounts for the memory's.
+	Explains bool `json:"explains"`
+}
+
+// detectorShare bounds what one detector can plausibly hold: this many times
+// the bytes the test sent to its stream (a compression detector keeps at most
+// its baseline and window, plus its compressor's state), and at least
+// minDetectorMiB.
+const (
+	detectorShare  = 2.0
+	minDetectorMiB = 1.0
+)
+
+// explainByCache checks whether the target's detector cache grew with its
+// memory over the steady span: the memory's Theil–Sen slope against the
+// number of detectors, in MiB per detector, is within what a detector can
+// hold. A leak grows memory far faster than detectors.
+func explainByCache(xs, mem, det []float64, warm int, bytesPerStream float64) *cacheGrowth {
+	if warm >= len(det) || bytesPerStream <= 0 {
+		return nil
+	}
+	d, m := det[warm:], mem[warm:]
+	if mk := analysis.MannKendall(d, analysis.DegradeAlpha); mk.Trend != analysis.TrendIncreasing {
+		return nil
+	}
+	perDetector, _, ok := analysis.TheilSen(d, m)
+	if !ok {
+		return nil
+	}
+	fd := analysis.Finite(d)
+	c := &cacheGrowth{
+		DetectorsFirst: fd[0], DetectorsLast: fd[len(fd)-1], MiBPerDetector: perDetector,
+		MaxMiBPerDetector: max(minDetectorMiB, detectorShare*bytesPerStream/(1<<20)),
+	}
+	c.Explains = c.DetectorsLast-c.DetectorsFirst >= 10 && perDetector <= c.MaxMiBPerDetector
+	return c
+}
+
+// plateau finds where a series stopped rising: the earliest point from
+// which the rest (at least 4 points) shows no significant upward trend.
+func plateau(xs, ys []float64, warm int) (at, level float64, ok bool) {
+	n := min(len(xs), len(ys))
+	for i := max(warm, 0); i+4 <= n; i++ {
+		rest := analysis.Finite(ys[i:n])
+		if len(rest) < 4 {
+			break
+		}
+		if analysis.MannKendall(rest, analysis.DegradeAlpha).Trend != analysis.TrendIncreasing {
+			return xs[i], median(rest), true
+		}
+	}
+	return 0, 0, false
+}
+
+func median(vs []float64) float64 {
+	s := append([]float64(nil), vs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// rising reports a proven increase of more than failGrowth: the lower bound
+// of the fitted growth's confidence interval is above it.
 func (t trendResult) rising(failGrowth float64) bool {
-	return t.Significant && t.SlopePerHour > 0 && t.FittedGrowth > failGrowth
+	return t.ProvenGrowth > failGrowth
 }
 
 // fitTrend measures one series after warm points.
@@ -449,7 +550,7 @@ type soakAnalysis struct {
 func (s *soak) Analyse(*metrics.Snapshot) scenario.Findings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := judge(s.rows, s.Interval(), s.failGrowth)
+	f := judge(s.rows, s.Interval(), s.failGrowth, s.bytesPerStream())
 	if s.env.Embedded {
 		f.Lines = append(f.Lines, "note: the embedded target runs in driftload's process, so server and driftload memory are the same numbers; aim at a separate `driftload serve` to tell them apart")
 	}
@@ -468,7 +569,7 @@ func (s *soak) Analyse(*metrics.Snapshot) scenario.Findings {
 // steady span also rises significantly: a heap or cache filling to its
 // working size levels off, a leak keeps growing. Any other significant rise
 // is a verdict line. driftload's own memory is only reported.
-func judge(rows []intervalRow, every time.Duration, failGrowth float64) scenario.Findings {
+func judge(rows []intervalRow, every time.Duration, failGrowth, bytesPerStream float64) scenario.Findings {
 	a := soakAnalysis{IntervalSeconds: every.Seconds(), Intervals: rows}
 	if a.Intervals == nil {
 		a.Intervals = []intervalRow{}
@@ -483,37 +584,61 @@ func judge(rows []intervalRow, every time.Duration, failGrowth float64) scenario
 	a.LatencyTrend.Degraded = a.LatencyTrend.rising(failGrowth)
 
 	var lines, fails []string
-	line := a.LatencyTrend.Verdict
-	if a.LatencyTrend.Points > 0 {
-		line += fmt.Sprintf(": %s → %s", formatMs(a.LatencyTrend.First), formatMs(a.LatencyTrend.Last))
+	lt := a.LatencyTrend
+	line := lt.Verdict
+	if lt.Points > 0 {
+		line += fmt.Sprintf(": %s → %s", formatMs(lt.First), formatMs(lt.Last))
+		if lt.GrowthLow != 0 || lt.GrowthHigh != 0 {
+			line += fmt.Sprintf(" (fitted %+.0f%%, 95%% CI %+.0f%%…%+.0f%%)", lt.FittedGrowth*100, lt.GrowthLow*100, lt.GrowthHigh*100)
+		}
 	}
 	if a.MemoryLeakIndicator != nil {
-		line += fmt.Sprintf("; memory_leak_indicator %+.2f", *a.MemoryLeakIndicator)
+		line += fmt.Sprintf("; memory_leak_indicator %+.2f (the rise proven)", *a.MemoryLeakIndicator)
 	}
 	lines = append(lines, line)
-	if t := a.LatencyTrend; t.Degraded {
-		fails = append(fails, fmt.Sprintf("p95 latency grew %s → %s (+%.0f%%, %s)", formatMs(t.First), formatMs(t.Last), t.FittedGrowth*100, analysis.FormatP(t.P)))
+	if lt.Degraded {
+		fails = append(fails, fmt.Sprintf("p95 latency grew %s → %s (+%.0f%%, at least +%.0f%%, %s)", formatMs(lt.First), formatMs(lt.Last), lt.FittedGrowth*100, lt.ProvenGrowth*100, analysis.FormatP(lt.P)))
 	}
 
 	if _, srv := series(trend, serverMiB); len(analysis.Finite(srv)) > 0 {
 		t := memoryTrend("server memory (RSS)", xs, srv, warm)
-		t.Degraded = t.rising(failGrowth) && t.StillGrowing
-		a.ServerMemoryTrend = &t
-		line := t.Verdict
-		if t.Points > 0 {
-			line += fmt.Sprintf(": %.1f → %.1f MiB", t.First, t.Last)
+		if _, det := series(trend, serverDetectors); len(analysis.Finite(det)) > 0 {
+			t.Cache = explainByCache(xs, srv, det, warm, bytesPerStream)
 		}
+		growing := t.rising(failGrowth) && t.StillGrowing
+		explained := t.Cache != nil && t.Cache.Explains
+		t.Degraded = growing && !explained
+		if !t.StillGrowing {
+			t.PlateauSeconds, t.PlateauMiB, t.Plateau = plateau(xs, srv, warm)
+		}
+		a.ServerMemoryTrend = &t
+		var line string
 		switch {
-		case t.rising(failGrowth) && !t.StillGrowing:
-			line += ", levelling off in the second half (warm-up, not a leak)"
-		case t.Significant && t.SlopePerHour > 0 && !t.Degraded:
-			line += fmt.Sprintf("; the fitted rise is %+.0f%% and the second half %+.1f%%: below the %.0f%% that fails a soak",
-				t.FittedGrowth*100, t.SecondHalfGrowth*100, failGrowth*100)
+		case t.Degraded:
+			line = fmt.Sprintf("server memory (RSS) still growing at %+.0f MiB/h (%s): %.1f → %.1f MiB, +%.0f%% (at least +%.0f%%)",
+				t.SlopePerHour, analysis.FormatP(t.P), t.First, t.Last, t.FittedGrowth*100, t.ProvenGrowth*100)
+			if t.Cache != nil {
+				line += fmt.Sprintf("; the detector cache grew %.0f → %.0f, but %.2f MiB per detector is more than the %.2f MiB a detector can hold",
+					t.Cache.DetectorsFirst, t.Cache.DetectorsLast, t.Cache.MiBPerDetector, t.Cache.MaxMiBPerDetector)
+			}
+			fails = append(fails, fmt.Sprintf("server memory grew %.1f → %.1f MiB (+%.0f%%, %s) and is still growing", t.First, t.Last, t.FittedGrowth*100, analysis.FormatP(t.P)))
+		case explained:
+			line = fmt.Sprintf("server memory (RSS) grew %.1f → %.1f MiB with the detector cache (%.0f → %.0f detectors, %.2f MiB each, within the %.2f MiB a detector can hold): a filling cache, not a leak; judge a leak once the cache is full",
+				t.First, t.Last, t.Cache.DetectorsFirst, t.Cache.DetectorsLast, t.Cache.MiBPerDetector, t.Cache.MaxMiBPerDetector)
+		case t.Plateau && t.ProvenGrowth > 0:
+			line = fmt.Sprintf("server memory (RSS) plateaued at %.1f MiB after %s (from %.1f MiB after the warm-up)", t.PlateauMiB, fmtElapsed(t.PlateauSeconds), firstFinite(srv[warm:]))
+		case t.Plateau:
+			line = fmt.Sprintf("server memory (RSS) stable at about %.1f MiB", t.PlateauMiB)
+		default:
+			line = t.Verdict
+			if t.Points > 0 {
+				line += fmt.Sprintf(": %.1f → %.1f MiB", t.First, t.Last)
+			}
+			if t.ProvenGrowth > 0 {
+				line += fmt.Sprintf("; proven rise %+.0f%%, below the %.0f%% that fails a soak", t.ProvenGrowth*100, failGrowth*100)
+			}
 		}
 		lines = append(lines, line)
-		if t.Degraded {
-			fails = append(fails, fmt.Sprintf("server memory grew %.1f → %.1f MiB (+%.0f%%, %s) and is still growing", t.First, t.Last, t.FittedGrowth*100, analysis.FormatP(t.P)))
-		}
 	} else {
 		lines = append(lines, "server memory: the target's /metrics gave no process_resident_memory_bytes, not judged")
 	}
@@ -529,6 +654,26 @@ func judge(rows []intervalRow, every time.Duration, failGrowth float64) scenario
 		f.FailReason = "soak degraded: " + strings.Join(fails, "; ")
 	}
 	return f
+}
+
+// fmtElapsed renders seconds into the run: "45s", "4 min", "1.5 h".
+func fmtElapsed(sec float64) string {
+	switch {
+	case sec < 120:
+		return fmt.Sprintf("%.0fs", sec)
+	case sec < 2*3600:
+		return fmt.Sprintf("%.0f min", sec/60)
+	}
+	return fmt.Sprintf("%.1f h", sec/3600)
+}
+
+func serverDetectors(r intervalRow) *float64 { return r.ServerDetectors }
+
+func firstFinite(vs []float64) float64 {
+	if f := analysis.Finite(vs); len(f) > 0 {
+		return f[0]
+	}
+	return math.NaN()
 }
 
 func measureClientMemory(rows, trend []intervalRow, xs []float64, warm int) clientMemory {

@@ -84,13 +84,28 @@ func TestJudgeSoak(t *testing.T) {
 			rows:   soakTestRows(30, flat, func(i int) float64 { return 60 + 5*float64(i) }),
 			fail:   true,
 			reason: "server memory grew",
-			line:   "server memory (RSS) grew",
+			line:   "server memory (RSS) still growing",
 		},
 		{
 			// A cache filling up over the first half, then flat: warm-up.
 			name: "server memory fills a cache and levels off",
 			rows: soakTestRows(30, flat, func(i int) float64 { return 20 + 10*float64(min(i, 16)) + soakWobble(i) }),
-			line: "levelling off in the second half",
+			line: "server memory (RSS) plateaued at",
+		},
+		{
+			// Memory rises with the detector cache at 0.5 MiB per detector,
+			// within what a detector can hold: a filling cache.
+			name: "server memory rises with the detector cache",
+			rows: withDetectors(soakTestRows(30, flat, func(i int) float64 { return 60 + 5*float64(i) + soakWobble(i) }), func(i int) float64 { return 10 * float64(i) }),
+			line: "a filling cache, not a leak",
+		},
+		{
+			// The cache grows too, but 5 MiB per detector is a leak.
+			name:   "a leak while the cache fills",
+			rows:   withDetectors(soakTestRows(30, flat, func(i int) float64 { return 60 + 50*float64(i) }), func(i int) float64 { return 10 * float64(i) }),
+			fail:   true,
+			reason: "server memory grew",
+			line:   "more than the",
 		},
 		{
 			name:        "no server memory",
@@ -101,7 +116,7 @@ func TestJudgeSoak(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := judge(c.rows, time.Minute, defaultFailGrowth)
+			f := judge(c.rows, time.Minute, defaultFailGrowth, 1<<20)
 			if f.Failed != c.fail {
 				t.Fatalf("failed = %v (%s), want %v\n%s", f.Failed, f.FailReason, c.fail, strings.Join(f.Lines, "\n"))
 			}
@@ -178,30 +193,49 @@ func TestSoakTrendRowsWarmup(t *testing.T) {
 	}
 }
 
+// withDetectors sets each row's driftlock_detectors_active.
+func withDetectors(rows []intervalRow, det func(i int) float64) []intervalRow {
+	for i := range rows {
+		rows[i].ServerDetectors = ptr(det(i))
+	}
+	return rows
+}
+
+// The indicator is the rise the fitted line proves: 0 for a steady series
+// (however it wobbles, including one spike), the confidence interval's lower
+// bound for a rising one, so it agrees with the latency verdict.
 func TestSoakLeakIndicator(t *testing.T) {
 	cases := []struct {
-		name string
-		p95  []float64
-		want float64
-		ok   bool
+		name   string
+		p95    func(i int) float64
+		n      int
+		lo, hi float64
+		ok     bool
 	}{
-		// 12 rows, warm-up 1: fewer than ten steady points, first vs last steady.
-		{"short run compares first and last steady interval", []float64{50, 100, 110, 90, 100, 100, 100, 100, 100, 100, 100, 150}, 0.5, true},
-		// 31 rows, warm-up 3: tenths of 2 points, medians 100 and 300.
-		{"long run uses tenths", append(append([]float64{10, 10, 10, 100, 100}, make([]float64, 24)...), 300, 300), 2, true},
-		{"two rows: one steady point", []float64{100, 100}, 0, false},
-		{"zero baseline", []float64{100, 0, 100, 100}, 0, false},
+		{"steady with a wobble", func(i int) float64 { return 200 * soakWobble(i) }, 30, 0, 0, true},
+		{"steady with one spike", func(i int) float64 {
+			if i == 20 {
+				return 2000
+			}
+			return 200 * soakWobble(i)
+		}, 30, 0, 0, true},
+		{"doubling", func(i int) float64 { return (100 + 100*float64(i)/29) * soakWobble(i) }, 30, 0.5, 1.0, true},
+		{"falling", func(i int) float64 { return (300 - 5*float64(i)) * soakWobble(i) }, 30, -0.6, -0.2, true},
+		{"two rows", func(int) float64 { return 100 }, 2, 0, 0, false},
 	}
 	for _, c := range cases {
-		rows := soakTestRows(len(c.p95), func(i int) float64 { return c.p95[i] }, nil)
-		for i := range rows {
-			if *rows[i].ResponseP95Ms == 0 && i > 1 && i < len(rows)-2 {
-				rows[i].ResponseP95Ms = ptr(200) // filler between the tenths
-			}
-		}
+		rows := soakTestRows(c.n, c.p95, nil)
 		got, ok := leakIndicator(rows)
-		if ok != c.ok || (ok && math.Abs(got-c.want) > 1e-9) {
-			t.Errorf("%s: indicator %g, %v; want %g, %v", c.name, got, ok, c.want, c.ok)
+		if ok != c.ok || (ok && (got < c.lo || got > c.hi)) {
+			t.Errorf("%s: indicator %g, %v; want within [%g, %g], %v", c.name, got, ok, c.lo, c.hi, c.ok)
+		}
+		if !ok {
+			continue
+		}
+		f := judge(rows, time.Minute, defaultFailGrowth, 1<<20)
+		stable := strings.Contains(f.Lines[0], "p95 latency stable")
+		if stable != (got == 0) {
+			t.Errorf("%s: indicator %g but the verdict says %q", c.name, got, f.Lines[0])
 		}
 	}
 }
@@ -289,19 +323,18 @@ func TestSoakObserveRecordsTheIndicatorAndServerMemory(t *testing.T) {
 		t.Fatalf("interval %s, want the --interval given", s.Interval())
 	}
 	rec := reg.NewRecorder()
-	// Latency 100 ms, then 300 ms from the 4th interval: warm-up 1, first
-	// steady interval 100 ms, last 300 ms: indicator 2.
+	// Latency rising 100 ms per interval from 100 ms: the fitted line
+	// triples over the steady part, and the proven rise is what the
+	// indicator holds.
 	for i := range 6 {
-		l := 100.0
-		if i >= 3 {
-			l = 300
-		}
+		l := 100 + 100*float64(i)
 		snap := soakRecordInterval(reg, rec, []float64{l, l, l}, 0, 0)
 		s.Observe(scenario.Interval{Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, VUs: 3, Snap: snap})
 	}
 	g, ok := reg.Snapshot().Sink("memory_leak_indicator", nil)
-	if !ok || g.Count == 0 || math.Abs(g.Value-2) > 1e-9 {
-		t.Fatalf("memory_leak_indicator = %+v, want value 2", g)
+	want, _ := leakIndicator(s.rows)
+	if !ok || g.Count == 0 || g.Value != want || want < 1 {
+		t.Fatalf("memory_leak_indicator = %+v, want the proven rise %g (> 1)", g, want)
 	}
 	f := inst.Analyse(reg.Snapshot())
 	a := f.Data.(soakAnalysis)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/runner/h1"
 )
 
 // ClientOptions tune the run's one HTTP client.
@@ -29,7 +30,7 @@ type ClientOptions struct {
 	// UserAgent is sent with every request.
 	UserAgent string
 	// NoFastPath sends every request through net/http's Transport instead
-	// of driftload's own HTTP/1.1 client for plain http:// URLs (h1.go).
+	// of driftload's own HTTP/1.1 client for plain http:// URLs (package h1).
 	NoFastPath bool
 }
 
@@ -43,11 +44,12 @@ type Client struct {
 	sent      atomic.Int64
 	received  atomic.Int64
 
-	// The fast path (h1.go): on unless disabled or a proxy is configured.
+	// The fast path (fastpath.go): on unless disabled or a proxy is configured.
 	fast    bool
+	h1      h1.Config
 	dialer  *net.Dialer
 	connsMu sync.Mutex
-	conns   map[*h1Conn]struct{}
+	conns   map[*h1.Conn]struct{}
 }
 
 // NewClient returns a keep-alive client whose idle pool holds a connection
@@ -64,6 +66,7 @@ func NewClient(opts ClientOptions) *Client {
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, dialer: dialer}
+	c.h1 = h1.Config{Sent: &c.sent, Received: &c.received}
 	c.fast = !opts.NoFastPath && os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
 	c.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
@@ -287,13 +290,16 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	if u, ok := c.fastPath(req); ok {
 		start = time.Now()
 		vu.tracer.getConn = start
-		ex := vu.doH1(abort, req, u, start.Add(timeout))
-		if ex.headErr != nil {
-			err = urlError(req.Method, req.URL, deadlineErr(ex.headErr))
-		} else {
-			resp.Status, resp.Header, resp.Body = ex.status, ex.header, ex.body
-			if ex.bodyErr != nil {
-				err = deadlineErr(ex.bodyErr)
+		ex, derr := vu.doH1(abort, req, u, start.Add(timeout))
+		switch {
+		case derr != nil:
+			err = urlError(req.Method, req.URL, deadlineErr(derr))
+		case ex.HeadErr != nil:
+			err = urlError(req.Method, req.URL, deadlineErr(ex.HeadErr))
+		default:
+			resp.Status, resp.Header, resp.Body = ex.Status, ex.Header, ex.Body
+			if ex.BodyErr != nil {
+				err = deadlineErr(ex.BodyErr)
 			}
 		}
 	} else {

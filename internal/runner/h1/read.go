@@ -1,0 +1,554 @@
+package h1
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	// readBuf is a connection's initial read buffer: a response's status
+	// line and headers must fit (it grows up to maxHeader); bodies larger
+	// than what is buffered are read straight into the body buffer.
+	readBuf = 1 << 10
+	// maxHeader is net/http's default limit on response header bytes.
+	maxHeader = 10 << 20
+	// max1xx is how many informational responses net/http skips.
+	max1xx = 5
+	// maxLine bounds a chunk-size or trailer line, as net/http does.
+	maxLine = 4096
+)
+
+// fill reads more bytes into the connection's buffer, growing it when full
+// up to limit. It stamps the response's first byte.
+func (c *Conn) fill(limit int) error {
+	if c.r > 0 && c.r == c.w {
+		c.r, c.w = 0, 0
+	}
+	if c.w == len(c.buf) {
+		if c.r > 0 {
+			c.w = copy(c.buf, c.buf[c.r:c.w])
+			c.r = 0
+		} else {
+			if len(c.buf) >= limit {
+				return errHeaderTooLarge
+			}
+			nb := make([]byte, min(2*len(c.buf), limit))
+			copy(nb, c.buf[:c.w])
+			c.buf = nb
+		}
+	}
+	n, err := c.nc.Read(c.buf[c.w:])
+	if n > 0 {
+		if c.resp.FirstByte.IsZero() {
+			c.resp.FirstByte = time.Now()
+		}
+		c.w += n
+		c.count(n)
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+func (c *Conn) count(n int) {
+	if c.cfg.Received != nil {
+		c.cfg.Received.Add(int64(n))
+	}
+}
+
+var errHeaderTooLarge = fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", maxHeader)
+
+// readLine returns the next line of the buffer without its line end, reading
+// more when needed; the line is valid until the next read.
+func (c *Conn) readLine(limit int) ([]byte, error) {
+	for scanned := 0; ; { // scanned: bytes after c.r known to hold no '\n'
+		if i := bytes.IndexByte(c.buf[c.r+scanned:c.w], '\n'); i >= 0 {
+			end := c.r + scanned + i
+			line := c.buf[c.r:end]
+			c.r = end + 1
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			return line, nil
+		}
+		scanned = c.w - c.r
+		if scanned >= limit {
+			return nil, errLineTooLong
+		}
+		if err := c.fill(max(len(c.buf), limit+1)); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+}
+
+var errLineTooLong = errors.New("header line too long")
+
+// headEnd returns the length of the head at the start of b (status line and
+// headers up to and including the empty line), or -1; from is where to
+// start looking for its final line end.
+func headEnd(b []byte, from int) int {
+	for i := from; i < len(b); i++ {
+		if b[i] != '\n' {
+			continue
+		}
+		if i+1 < len(b) && b[i+1] == '\n' {
+			return i + 2
+		}
+		if i+2 < len(b) && b[i+1] == '\r' && b[i+2] == '\n' {
+			return i + 3
+		}
+	}
+	return -1
+}
+
+// readHead reads a status line and header block. got reports whether any
+// byte of a response arrived.
+func (c *Conn) readHead() (status int, version [2]int, header http.Header, got bool, err error) {
+	scanned := 0 // relative to c.r: where the last line end may start
+	for {
+		if n := headEnd(c.buf[c.r:c.w], scanned); n >= 0 {
+			head := string(c.buf[c.r : c.r+n])
+			c.r += n
+			status, version, header, err = parseHead(head)
+			if err != nil {
+				err = broken(err)
+			}
+			return status, version, header, true, err
+		}
+		// A line end may straddle this read and the next one.
+		scanned = max(0, c.w-c.r-2)
+		if err := c.fill(maxHeader); err != nil {
+			got = c.w > c.r
+			if err == io.EOF && got {
+				err = io.ErrUnexpectedEOF
+			}
+			return 0, version, nil, got, err
+		}
+	}
+}
+
+// parseHead parses a status line and headers ("HTTP/1.1 200 OK\r\nA: b\r\n\r\n")
+// into a header map whose keys and values share head's memory, with
+// net/http's validation.
+func parseHead(head string) (status int, version [2]int, header http.Header, err error) {
+	line, rest := cutLine(head)
+	proto, st, ok := strings.Cut(line, " ")
+	if !ok {
+		return 0, version, nil, badString("malformed HTTP response", line)
+	}
+	st = strings.TrimLeft(st, " ")
+	code, _, _ := strings.Cut(st, " ")
+	if len(code) != 3 || !isDigit(code[0]) || !isDigit(code[1]) || !isDigit(code[2]) {
+		return 0, version, nil, badString("malformed HTTP status code", code)
+	}
+	status = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
+	// http.ParseHTTPVersion: "HTTP/X.Y" with single digits.
+	if len(proto) != 8 || proto[:5] != "HTTP/" || !isDigit(proto[5]) || proto[6] != '.' || !isDigit(proto[7]) {
+		return 0, version, nil, badString("malformed HTTP version", proto)
+	}
+	version = [2]int{int(proto[5] - '0'), int(proto[7] - '0')}
+	n := strings.Count(rest, "\n")
+	header = make(http.Header, n)
+	vals := make([]string, 0, n)
+	var lastKey string
+	for {
+		line, rest = cutLine(rest)
+		if line == "" {
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			// obs-fold: a continuation of the previous value.
+			if lastKey == "" {
+				return 0, version, nil, fmt.Errorf("malformed MIME header initial line: %q", line)
+			}
+			vs := header[lastKey]
+			vs[len(vs)-1] = vs[len(vs)-1] + " " + trimSpaceTab(line)
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			return 0, version, nil, fmt.Errorf("malformed MIME header: missing colon: %q", line)
+		}
+		canon, valid := headerKey(k)
+		if !valid {
+			return 0, version, nil, fmt.Errorf("malformed MIME header line: %q", line)
+		}
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+				return 0, version, nil, fmt.Errorf("malformed MIME header line: %q", line)
+			}
+		}
+		v = trimSpaceTab(v)
+		k = canon
+		lastKey = k
+		if vs, ok := header[k]; ok {
+			header[k] = append(vs, v)
+			continue
+		}
+		vals = append(vals, v)
+		header[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	return status, version, header, nil
+}
+
+// headerKey validates a response header name as net/textproto does (token
+// bytes, and spaces, which it accepts but does not canonicalise) and returns
+// its canonical form.
+func headerKey(k string) (string, bool) {
+	if k == "" {
+		return "", false
+	}
+	space := false
+	for i := 0; i < len(k); i++ {
+		if k[i] == ' ' {
+			space = true
+		} else if !tokenByte[k[i]] {
+			return "", false
+		}
+	}
+	if space {
+		return k, true
+	}
+	return http.CanonicalHeaderKey(k), true
+}
+
+// broken wraps a response head's format error as net/http's Transport does.
+func broken(err error) error {
+	return malformed(fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err))
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func cutLine(s string) (line, rest string) {
+	line, rest, _ = strings.Cut(s, "\n")
+	return strings.TrimSuffix(line, "\r"), rest
+}
+
+func badString(what, val string) error { return fmt.Errorf("%s %q", what, val) }
+
+// hasToken reports whether a comma-separated header value list holds token
+// (case-insensitive), like httpguts.HeaderValuesContainsToken.
+func hasToken(vs []string, token string) bool {
+	for _, v := range vs {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(trimSpaceTab(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readResponse reads one response (skipping informational ones) into
+// c.resp, setting Keep when the connection may serve another request. got
+// reports whether any byte of a response arrived.
+func (c *Conn) readResponse(method string, gz bool) (got bool) {
+	r := &c.resp
+	var status int
+	var version [2]int
+	var header http.Header
+	for n1xx := 0; ; n1xx++ {
+		var err error
+		var g bool
+		status, version, header, g, err = c.readHead()
+		got = got || g
+		if err != nil {
+			r.HeadErr = err
+			return got
+		}
+		if status < 100 || status > 199 || status == http.StatusSwitchingProtocols {
+			break
+		}
+		if n1xx == max1xx {
+			r.HeadErr = malformed(errors.New("net/http: too many 1xx informational responses"))
+			return got
+		}
+	}
+
+	// Framing, as net/http's readTransfer decides it.
+	atLeast11 := version[0] > 1 || version[0] == 1 && version[1] >= 1
+	closeAfter := false
+	conv := header["Connection"]
+	hasClose := hasToken(conv, "close")
+	switch {
+	case version[0] < 1:
+		closeAfter = true
+	case version == [2]int{1, 0}:
+		closeAfter = hasClose || !hasToken(conv, "keep-alive")
+	case hasClose:
+		closeAfter = true
+		delete(header, "Connection")
+	}
+	chunked := false
+	if te, ok := header["Transfer-Encoding"]; ok {
+		delete(header, "Transfer-Encoding")
+		if atLeast11 {
+			if len(te) != 1 {
+				r.HeadErr = broken(fmt.Errorf("too many transfer encodings: %q", te))
+				return got
+			}
+			if !strings.EqualFold(te[0], "chunked") {
+				r.HeadErr = broken(fmt.Errorf("unsupported transfer encoding: %q", te[0]))
+				return got
+			}
+			chunked = true
+		}
+	}
+	length, err := responseLength(status, method, header, chunked)
+	if err != nil {
+		r.HeadErr = broken(err)
+		return got
+	}
+	r.Status, r.Header = status, header
+	if length == -1 && !chunked && bodyAllowed(status) {
+		closeAfter = true
+	}
+	if chunked {
+		delete(header, "Trailer")
+	}
+	if status == http.StatusSwitchingProtocols {
+		closeAfter = true
+	}
+
+	body := c.body[:0]
+	switch {
+	case length == 0:
+	case chunked:
+		body, err = c.readChunked(body)
+	case length > 0:
+		body, err = c.readN(body, length)
+	default:
+		body, err = c.readToEOF(body)
+	}
+	c.body = body[:0]
+	if err != nil {
+		r.BodyErr = err
+		return got
+	}
+	// Bytes beyond the response are unsolicited: net/http closes then too.
+	r.Keep = !closeAfter && c.r == c.w
+	if gz && length != 0 && method != "HEAD" && strings.EqualFold(header.Get("Content-Encoding"), "gzip") {
+		header.Del("Content-Encoding")
+		header.Del("Content-Length")
+		if body, err = c.gunzip(body); err != nil {
+			// The connection is still in step: the whole body was read.
+			r.BodyErr = err
+			return got
+		}
+	}
+	r.Body = body
+	return got
+}
+
+// responseLength is net/http's fixLength for a response: 0 for no body, -1
+// for chunked or read-to-close.
+func responseLength(status int, method string, header http.Header, chunked bool) (int64, error) {
+	cls := header["Content-Length"]
+	if len(cls) > 1 {
+		first := strings.TrimSpace(cls[0])
+		for _, cl := range cls[1:] {
+			if strings.TrimSpace(cl) != first {
+				return 0, fmt.Errorf("http: message cannot contain multiple Content-Length headers; got %q", cls)
+			}
+		}
+		header["Content-Length"] = []string{first}
+		cls = header["Content-Length"]
+	}
+	var n int64
+	if len(cls) > 0 {
+		cl := strings.TrimSpace(cls[0])
+		if cl == "" {
+			return 0, badString("invalid empty Content-Length", cl)
+		}
+		v, err := strconv.ParseUint(cl, 10, 63)
+		if err != nil {
+			return 0, badString("bad Content-Length", cl)
+		}
+		n = int64(v)
+	}
+	if method == "HEAD" || !bodyAllowed(status) {
+		return 0, nil
+	}
+	if chunked {
+		delete(header, "Content-Length")
+		return -1, nil
+	}
+	if len(cls) > 0 {
+		return n, nil
+	}
+	return -1, nil
+}
+
+func bodyAllowed(status int) bool {
+	return !(status >= 100 && status <= 199 || status == 204 || status == 304)
+}
+
+// grow makes room for at least n more bytes in b.
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), max(2*cap(b), len(b)+n, 512))
+	copy(nb, b)
+	return nb
+}
+
+// readN appends exactly n body bytes: the buffered ones, then straight from
+// the connection.
+func (c *Conn) readN(body []byte, n int64) ([]byte, error) {
+	for n > 0 {
+		if c.r < c.w {
+			k := int(min(int64(c.w-c.r), n))
+			body = append(body, c.buf[c.r:c.r+k]...)
+			c.r += k
+			n -= int64(k)
+			continue
+		}
+		// Never grow by more than 1 MiB ahead of the data: the length is
+		// the server's word.
+		body = grow(body, int(min(n, 1<<20)))
+		k, err := c.nc.Read(body[len(body):cap(body)][:min(int64(cap(body)-len(body)), n)])
+		if k > 0 {
+			c.count(k)
+			body = body[:len(body)+k]
+			n -= int64(k)
+			continue
+		}
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return body, err
+	}
+	return body, nil
+}
+
+// readToEOF appends everything until the server closes the connection.
+func (c *Conn) readToEOF(body []byte) ([]byte, error) {
+	body = append(body, c.buf[c.r:c.w]...)
+	c.r = c.w
+	for {
+		body = grow(body, 4096)
+		k, err := c.nc.Read(body[len(body):cap(body)])
+		c.count(k)
+		body = body[:len(body)+k]
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+	}
+}
+
+var errMalformedChunk = errors.New("malformed chunked encoding")
+
+// readChunked appends a chunked body's data and skips its trailers.
+func (c *Conn) readChunked(body []byte) ([]byte, error) {
+	for {
+		line, err := c.readLine(maxLine)
+		if err != nil {
+			return body, chunkErr(err)
+		}
+		line = bytes.TrimRight(line, " \t")
+		if i := bytes.IndexByte(line, ';'); i >= 0 {
+			line = bytes.TrimRight(line[:i], " \t")
+		}
+		size, err := parseHexSize(line)
+		if err != nil {
+			return body, malformed(err)
+		}
+		if size == 0 {
+			for {
+				t, err := c.readLine(maxLine)
+				if err != nil {
+					return body, chunkErr(err)
+				}
+				if len(t) == 0 {
+					return body, nil
+				}
+			}
+		}
+		if body, err = c.readN(body, size); err != nil {
+			return body, err
+		}
+		for c.w-c.r < 2 {
+			if err := c.fill(max(len(c.buf), maxLine)); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return body, err
+			}
+		}
+		if c.buf[c.r] != '\r' || c.buf[c.r+1] != '\n' {
+			return body, malformed(errMalformedChunk)
+		}
+		c.r += 2
+	}
+}
+
+// chunkErr marks a line-length error of a chunked body as malformed.
+func chunkErr(err error) error {
+	if err == errLineTooLong {
+		return malformed(err)
+	}
+	return err
+}
+
+func parseHexSize(b []byte) (int64, error) {
+	if len(b) == 0 {
+		return 0, errors.New("empty hex number for chunk length")
+	}
+	if len(b) > 16 {
+		return 0, errors.New("http chunk length too large")
+	}
+	var n int64
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, errors.New("invalid byte in chunk length")
+		}
+		if n >= 1<<59 {
+			return 0, errors.New("http chunk length too large")
+		}
+		n = n<<4 | int64(c)
+	}
+	return n, nil
+}
+
+// gunzip decompresses a gzip body (the server honoured Accept-Encoding).
+// Rare: it allocates a reader each time.
+func (c *Conn) gunzip(body []byte) ([]byte, error) {
+	if len(body) == 0 {
+		return body, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, malformed(err)
+	}
+	if c.gz == nil {
+		c.gz = new(bytes.Buffer)
+	}
+	c.gz.Reset()
+	if _, err := c.gz.ReadFrom(zr); err != nil {
+		return nil, malformed(err)
+	}
+	return c.gz.Bytes(), nil
+}

@@ -32,7 +32,21 @@ type ClientOptions struct {
 	// NoFastPath sends every request through net/http's Transport instead
 	// of driftload's own HTTP/1.1 client for plain http:// URLs (package h1).
 	NoFastPath bool
+	// MaxBodyBytes bounds the response body a request reads (0 or less:
+	// DefaultMaxBodyBytes). A larger body is not read further, its
+	// connection is closed, and the request fails with an error matching
+	// ErrBodyTooLarge; a Content-Length over the limit fails it at once.
+	MaxBodyBytes int64
 }
+
+// DefaultMaxBodyBytes is the response body limit when
+// ClientOptions.MaxBodyBytes is not set: 4 MiB.
+const DefaultMaxBodyBytes = 4 << 20
+
+// ErrBodyTooLarge is matched (errors.Is) by the error of a request whose
+// response body is larger than ClientOptions.MaxBodyBytes; the error's
+// message names the limit.
+var ErrBodyTooLarge = h1.ErrBodyTooLarge
 
 // Client is the HTTP client shared by all VUs of a run. It counts the bytes
 // every connection sends and receives.
@@ -41,6 +55,7 @@ type Client struct {
 	transport *http.Transport
 	timeout   time.Duration
 	userAgent string
+	maxBody   int64
 	sent      atomic.Int64
 	received  atomic.Int64
 
@@ -64,9 +79,12 @@ func NewClient(opts ClientOptions) *Client {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "driftload"
 	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, dialer: dialer}
-	c.h1 = h1.Config{Sent: &c.sent, Received: &c.received}
+	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, maxBody: opts.MaxBodyBytes, dialer: dialer}
+	c.h1 = h1.Config{MaxBody: opts.MaxBodyBytes, Sent: &c.sent, Received: &c.received}
 	c.fast = !opts.NoFastPath && os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
 	c.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
@@ -355,12 +373,20 @@ func (vu *VU) doStd(abort context.Context, req *Request, timeout time.Duration) 
 	start = time.Now()
 	hresp, err := c.hc.Do(hreq)
 	if err == nil {
-		vu.bodyBuf.Reset()
-		_, err = vu.bodyBuf.ReadFrom(hresp.Body)
-		hresp.Body.Close()
 		resp.Status = hresp.StatusCode
 		resp.Header = hresp.Header
-		resp.Body = vu.bodyBuf.Bytes()
+		if hresp.ContentLength > c.maxBody {
+			err = &h1.BodyTooLargeError{Limit: c.maxBody, ContentLength: hresp.ContentLength}
+		} else {
+			vu.bodyBuf, err = h1.ReadBody(vu.bodyBuf[:0], hresp.Body, c.maxBody)
+		}
+		// Closing a body not read to its end closes the connection.
+		hresp.Body.Close()
+		if errors.Is(err, ErrBodyTooLarge) {
+			vu.bodyBuf = nil // do not keep a buffer of the limit's size
+		} else {
+			resp.Body = vu.bodyBuf
+		}
 	}
 	return start, true, err
 }

@@ -15,7 +15,6 @@
 package h1
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -60,7 +59,7 @@ type Conn struct {
 	buf  []byte
 	r, w int
 	body []byte
-	gz   *bytes.Buffer
+	gz   []byte
 
 	// Write side.
 	wbuf []byte

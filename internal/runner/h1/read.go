@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -322,18 +323,30 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 		closeAfter = true
 	}
 
+	limit := c.cfg.MaxBody
+	if limit <= 0 {
+		limit = math.MaxInt64 - 1
+	}
+	if length > limit {
+		// Not read at all: the connection closes with the rest unread.
+		r.BodyErr = &BodyTooLargeError{Limit: limit, ContentLength: length}
+		return got
+	}
 	body := c.body[:0]
 	switch {
 	case length == 0:
 	case chunked:
-		body, err = c.readChunked(body)
+		body, err = c.readChunked(body, limit)
 	case length > 0:
-		body, err = c.readN(body, length)
+		body, err = c.readN(body, length, limit)
 	default:
-		body, err = c.readToEOF(body)
+		body, err = c.readToEOF(body, limit)
 	}
 	c.body = body[:0]
 	if err != nil {
+		if errors.Is(err, ErrBodyTooLarge) {
+			c.body = nil // do not keep a buffer of the limit's size
+		}
 		r.BodyErr = err
 		return got
 	}
@@ -342,8 +355,10 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 	if gz && length != 0 && method != "HEAD" && strings.EqualFold(header.Get("Content-Encoding"), "gzip") {
 		header.Del("Content-Encoding")
 		header.Del("Content-Length")
-		if body, err = c.gunzip(body); err != nil {
-			// The connection is still in step: the whole body was read.
+		if body, err = c.gunzip(body, limit); err != nil {
+			// The connection is still in step (the whole body was read),
+			// but net/http closes it when a body is not read to its end.
+			r.Keep = r.Keep && !errors.Is(err, ErrBodyTooLarge)
 			r.BodyErr = err
 			return got
 		}
@@ -395,19 +410,26 @@ func bodyAllowed(status int) bool {
 	return !(status >= 100 && status <= 199 || status == 204 || status == 304)
 }
 
-// grow makes room for at least n more bytes in b.
-func grow(b []byte, n int) []byte {
+// grow makes room for at least n more bytes in b, doubling its capacity
+// but not beyond ceiling, and straight to ceiling once beyond half of it
+// (a body at a limit of 2^k+1 bytes then costs two buffers, not three).
+func grow(b []byte, n int, ceiling int64) []byte {
 	if cap(b)-len(b) >= n {
 		return b
 	}
-	nb := make([]byte, len(b), max(2*cap(b), len(b)+n, 512))
+	c := int64(max(2*cap(b), len(b)+n, 512))
+	if c > ceiling/2 {
+		c = ceiling
+	}
+	c = max(c, int64(len(b)+n))
+	nb := make([]byte, len(b), c)
 	copy(nb, b)
 	return nb
 }
 
 // readN appends exactly n body bytes: the buffered ones, then straight from
-// the connection.
-func (c *Conn) readN(body []byte, n int64) ([]byte, error) {
+// the connection. The body buffer grows up to limit.
+func (c *Conn) readN(body []byte, n, limit int64) ([]byte, error) {
 	for n > 0 {
 		if c.r < c.w {
 			k := int(min(int64(c.w-c.r), n))
@@ -418,7 +440,7 @@ func (c *Conn) readN(body []byte, n int64) ([]byte, error) {
 		}
 		// Never grow by more than 1 MiB ahead of the data: the length is
 		// the server's word.
-		body = grow(body, int(min(n, 1<<20)))
+		body = grow(body, int(min(n, 1<<20)), limit)
 		k, err := c.nc.Read(body[len(body):cap(body)][:min(int64(cap(body)-len(body)), n)])
 		if k > 0 {
 			c.count(k)
@@ -434,28 +456,36 @@ func (c *Conn) readN(body []byte, n int64) ([]byte, error) {
 	return body, nil
 }
 
-// readToEOF appends everything until the server closes the connection.
-func (c *Conn) readToEOF(body []byte) ([]byte, error) {
-	body = append(body, c.buf[c.r:c.w]...)
-	c.r = c.w
-	for {
-		body = grow(body, 4096)
+// readToEOF appends everything until the server closes the connection, or
+// fails when that is more than limit bytes.
+func (c *Conn) readToEOF(body []byte, limit int64) ([]byte, error) {
+	k := int(min(int64(c.w-c.r), limit+1))
+	body = append(body, c.buf[c.r:c.r+k]...)
+	c.r += k
+	for int64(len(body)) <= limit {
+		// One byte beyond the limit tells a body over it from one at it.
+		body = grow(body, int(min(4096, limit+1-int64(len(body)))), limit+1)
 		k, err := c.nc.Read(body[len(body):cap(body)])
 		c.count(k)
 		body = body[:len(body)+k]
 		if err == io.EOF {
+			if int64(len(body)) > limit {
+				break
+			}
 			return body, nil
 		}
 		if err != nil {
 			return body, err
 		}
 	}
+	return body, &BodyTooLargeError{Limit: limit, ContentLength: -1}
 }
 
 var errMalformedChunk = errors.New("malformed chunked encoding")
 
-// readChunked appends a chunked body's data and skips its trailers.
-func (c *Conn) readChunked(body []byte) ([]byte, error) {
+// readChunked appends a chunked body's data and skips its trailers; it
+// fails before reading a chunk that would take the body over limit.
+func (c *Conn) readChunked(body []byte, limit int64) ([]byte, error) {
 	for {
 		line, err := c.readLine(maxLine)
 		if err != nil {
@@ -480,7 +510,10 @@ func (c *Conn) readChunked(body []byte) ([]byte, error) {
 				}
 			}
 		}
-		if body, err = c.readN(body, size); err != nil {
+		if size > limit-int64(len(body)) {
+			return body, &BodyTooLargeError{Limit: limit, ContentLength: -1}
+		}
+		if body, err = c.readN(body, size, limit); err != nil {
 			return body, err
 		}
 		for c.w-c.r < 2 {
@@ -533,9 +566,10 @@ func parseHexSize(b []byte) (int64, error) {
 	return n, nil
 }
 
-// gunzip decompresses a gzip body (the server honoured Accept-Encoding).
-// Rare: it allocates a reader each time.
-func (c *Conn) gunzip(body []byte) ([]byte, error) {
+// gunzip decompresses a gzip body (the server honoured Accept-Encoding),
+// failing when that makes more than limit bytes. Rare: it allocates a
+// reader each time.
+func (c *Conn) gunzip(body []byte, limit int64) ([]byte, error) {
 	if len(body) == 0 {
 		return body, nil
 	}
@@ -543,12 +577,35 @@ func (c *Conn) gunzip(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, malformed(err)
 	}
-	if c.gz == nil {
-		c.gz = new(bytes.Buffer)
-	}
-	c.gz.Reset()
-	if _, err := c.gz.ReadFrom(zr); err != nil {
+	out, err := ReadBody(c.gz[:0], zr, limit)
+	c.gz = out[:0]
+	if err != nil {
+		if errors.Is(err, ErrBodyTooLarge) {
+			c.gz = nil // do not keep a buffer of the limit's size
+			return nil, err
+		}
 		return nil, malformed(err)
 	}
-	return c.gz.Bytes(), nil
+	return out, nil
+}
+
+// ReadBody appends r's bytes to dst until io.EOF, up to limit bytes: one
+// more fails with a *BodyTooLargeError. dst grows to at most limit+1 bytes.
+func ReadBody(dst []byte, r io.Reader, limit int64) ([]byte, error) {
+	for {
+		if len(dst) == cap(dst) {
+			dst = grow(dst, 1, limit+1)
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if int64(len(dst)) > limit {
+			return dst, &BodyTooLargeError{Limit: limit, ContentLength: -1}
+		}
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
 }

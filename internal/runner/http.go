@@ -375,7 +375,8 @@ func (vu *VU) doStd(abort context.Context, req *Request, timeout time.Duration) 
 	if err == nil {
 		resp.Status = hresp.StatusCode
 		resp.Header = hresp.Header
-		if hresp.ContentLength > c.maxBody {
+		// A HEAD response's ContentLength is the announced one, without a body.
+		if hresp.ContentLength > c.maxBody && hreq.Method != http.MethodHead {
 			err = &h1.BodyTooLargeError{Limit: c.maxBody, ContentLength: hresp.ContentLength}
 		} else {
 			vu.bodyBuf, err = h1.ReadBody(vu.bodyBuf[:0], hresp.Body, c.maxBody)

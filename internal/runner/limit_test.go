@@ -80,6 +80,7 @@ func fixed(s string) func(io.Writer) {
 
 type bodyCase struct {
 	name     string
+	method   string
 	head     string
 	body     func(io.Writer)
 	tooLarge bool
@@ -93,14 +94,15 @@ func bodyCases(limit int) []bodyCase {
 		return "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(len(gz)) + "\r\n\r\n" + gz
 	}
 	return []bodyCase{
-		{"endless chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", endless(chunked), true},
-		{"endless identity", "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n", endless(chunk), true},
-		{"huge content-length", "HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n", endless(chunk), true},
-		{"gzip bomb", gzHead(h1test.Gzipped(strings.Repeat("\x00", 4*limit))), fixed(""), true},
-		{"content-length at the limit", "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(limit) + "\r\n\r\n", fixed(at), false},
-		{"chunked at the limit", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", fixed(strconv.FormatInt(int64(limit), 16) + "\r\n" + at + "\r\n0\r\n\r\n"), false},
-		{"identity at the limit", "HTTP/1.1 200 OK\r\n\r\n", fixed(at), false},
-		{"gzip at the limit", gzHead(h1test.Gzipped(at)), fixed(""), false},
+		{"endless chunked", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", endless(chunked), true},
+		{"endless identity", "GET", "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n", endless(chunk), true},
+		{"huge content-length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n", endless(chunk), true},
+		{"gzip bomb", "GET", gzHead(h1test.Gzipped(strings.Repeat("\x00", 4*limit))), fixed(""), true},
+		{"content-length at the limit", "GET", "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(limit) + "\r\n\r\n", fixed(at), false},
+		{"chunked at the limit", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", fixed(strconv.FormatInt(int64(limit), 16) + "\r\n" + at + "\r\n0\r\n\r\n"), false},
+		{"identity at the limit", "GET", "HTTP/1.1 200 OK\r\n\r\n", fixed(at), false},
+		{"gzip at the limit", "GET", gzHead(h1test.Gzipped(at)), fixed(""), false},
+		{"HEAD announcing a huge length", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n", fixed(""), false},
 	}
 }
 
@@ -117,11 +119,15 @@ func TestBodyOverTheLimitFailsTheRequest(t *testing.T) {
 				f.client = NewClient(ClientOptions{NoFastPath: std, MaxBodyBytes: limit, Timeout: 10 * time.Second})
 				defer f.client.Close()
 				vu := NewVU(1, 1, f.client, f.reg, f.b)
-				r := vu.Do(context.Background(), &Request{Method: "GET", URL: url, Endpoint: "x"})
+				r := vu.Do(context.Background(), &Request{Method: tc.method, URL: url, Endpoint: "x"})
 				failed, _ := f.reg.Snapshot().Sink("http_req_failed", nil)
 				if !tc.tooLarge {
-					if r.Err != nil || r.Status != 200 || len(r.Body) != limit || failed.Trues != 0 {
-						t.Fatalf("status %d, %d body bytes, error %v; want 200 with %d bytes", r.Status, len(r.Body), r.Err, limit)
+					want := limit
+					if tc.method == "HEAD" {
+						want = 0
+					}
+					if r.Err != nil || r.Status != 200 || len(r.Body) != want || failed.Trues != 0 {
+						t.Fatalf("status %d, %d body bytes, error %v; want 200 with %d bytes", r.Status, len(r.Body), r.Err, want)
 					}
 					return
 				}

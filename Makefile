@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAppendJSONString -fuzztime 20s ./internal/gen
 	$(GO) test -run '^$$' -fuzz FuzzDecodeDetectRequest -fuzztime 20s ./internal/target
 	$(GO) test -run '^$$' -fuzz FuzzHandler -fuzztime 20s ./internal/target
+	$(GO) test -run '^$$' -fuzz FuzzResponseParser -fuzztime 20s -fuzzminimizetime 5s ./internal/runner/h1
 
 clean:
 	rm -rf bin

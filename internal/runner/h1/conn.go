@@ -222,3 +222,12 @@ func (e *MalformedError) Error() string { return e.Err.Error() }
 func (e *MalformedError) Unwrap() error { return e.Err }
 
 func malformed(err error) error { return &MalformedError{Err: err} }
+
+// eofError is an error net/http words in its own way for a server that
+// closed the connection too early; it matches io.ErrUnexpectedEOF.
+type eofError string
+
+func (e eofError) Error() string { return string(e) }
+
+// Is makes errors.Is(err, io.ErrUnexpectedEOF) hold.
+func (e eofError) Is(target error) bool { return target == io.ErrUnexpectedEOF }

@@ -18,11 +18,11 @@ const (
 	// line and headers must fit (it grows up to maxHeader); bodies larger
 	// than what is buffered are read straight into the body buffer.
 	readBuf = 1 << 10
-	// maxHeader is net/http's default limit on response header bytes.
+	// maxHeader is net/http's default limit on response header bytes, the
+	// heads of informational responses included.
 	maxHeader = 10 << 20
-	// max1xx is how many informational responses net/http skips.
-	max1xx = 5
-	// maxLine bounds a chunk-size or trailer line, as net/http does.
+	// maxLine is net/http's read buffer: a chunk-size line must end, and a
+	// trailer section must end with CRLF CRLF, within it.
 	maxLine = 4096
 )
 
@@ -68,24 +68,31 @@ func (c *Conn) count(n int) {
 
 var errHeaderTooLarge = fmt.Errorf("net/http: server response headers exceeded %d bytes; aborted", maxHeader)
 
-// readLine returns the next line of the buffer without its line end, reading
-// more when needed; the line is valid until the next read.
-func (c *Conn) readLine(limit int) ([]byte, error) {
+// readChunkLine returns the next chunk-size line without its CRLF, reading
+// more when needed; the line is valid until the next read. As net/http
+// does, it requires the CRLF (RFC 9112 allows no bare LF there), no other
+// CR, and the line end within maxLine bytes.
+func (c *Conn) readChunkLine() ([]byte, error) {
 	for scanned := 0; ; { // scanned: bytes after c.r known to hold no '\n'
 		if i := bytes.IndexByte(c.buf[c.r+scanned:c.w], '\n'); i >= 0 {
-			end := c.r + scanned + i
-			line := c.buf[c.r:end]
-			c.r = end + 1
-			if n := len(line); n > 0 && line[n-1] == '\r' {
-				line = line[:n-1]
+			n := scanned + i + 1 // the line's length with its LF
+			if n > maxLine {
+				return nil, malformed(errLineTooLong)
 			}
-			return line, nil
+			line := c.buf[c.r : c.r+n]
+			c.r += n
+			if cr := bytes.IndexByte(line, '\r'); cr < 0 {
+				return nil, malformed(errors.New("chunked line ends with bare LF"))
+			} else if cr != n-2 {
+				return nil, malformed(errors.New("invalid CR in chunked line"))
+			}
+			return line[:n-2], nil
 		}
 		scanned = c.w - c.r
-		if scanned >= limit {
-			return nil, errLineTooLong
+		if scanned >= maxLine {
+			return nil, malformed(errLineTooLong)
 		}
-		if err := c.fill(max(len(c.buf), limit+1)); err != nil {
+		if err := c.fill(max(len(c.buf), maxLine)); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
@@ -114,28 +121,35 @@ func headEnd(b []byte, from int) int {
 	return -1
 }
 
-// readHead reads a status line and header block. got reports whether any
-// byte of a response arrived.
-func (c *Conn) readHead() (status int, version [2]int, header http.Header, got bool, err error) {
+// readHead reads a status line and header block of at most limit bytes,
+// returning its length n. got reports whether any byte of a response
+// arrived.
+func (c *Conn) readHead(limit int) (status int, version [2]int, header http.Header, n int, got bool, err error) {
 	scanned := 0 // relative to c.r: where the last line end may start
 	for {
-		if n := headEnd(c.buf[c.r:c.w], scanned); n >= 0 {
+		if n = headEnd(c.buf[c.r:c.w], scanned); n >= 0 {
+			if n > limit {
+				return 0, version, nil, n, true, malformed(errHeaderTooLarge)
+			}
 			head := string(c.buf[c.r : c.r+n])
 			c.r += n
 			status, version, header, err = parseHead(head)
 			if err != nil {
 				err = broken(err)
 			}
-			return status, version, header, true, err
+			return status, version, header, n, true, err
 		}
 		// A line end may straddle this read and the next one.
 		scanned = max(0, c.w-c.r-2)
-		if err := c.fill(maxHeader); err != nil {
+		if err := c.fill(limit); err != nil {
 			got = c.w > c.r
 			if err == io.EOF && got {
 				err = io.ErrUnexpectedEOF
 			}
-			return 0, version, nil, got, err
+			if err == errHeaderTooLarge {
+				err = malformed(err)
+			}
+			return 0, version, nil, 0, got, err
 		}
 	}
 }
@@ -160,36 +174,54 @@ func parseHead(head string) (status int, version [2]int, header http.Header, err
 		return 0, version, nil, badString("malformed HTTP version", proto)
 	}
 	version = [2]int{int(proto[5] - '0'), int(proto[7] - '0')}
-	n := strings.Count(rest, "\n")
-	header = make(http.Header, n)
+	if header, err = parseFields(rest); err != nil {
+		return 0, version, nil, err
+	}
+	// http.ReadResponse's fixPragmaCacheControl.
+	if p := header["Pragma"]; len(p) > 0 && p[0] == "no-cache" {
+		if _, ok := header["Cache-Control"]; !ok {
+			header["Cache-Control"] = []string{"no-cache"}
+		}
+	}
+	return status, version, header, nil
+}
+
+// parseFields parses header fields up to the empty line ending them into a
+// header map whose keys and values share fields' memory, as
+// textproto.Reader.ReadMIMEHeader does: obs-folded lines are joined with a
+// space, names are validated and canonicalised, values validated and
+// trimmed.
+func parseFields(fields string) (http.Header, error) {
+	n := strings.Count(fields, "\n")
+	header := make(http.Header, n)
 	vals := make([]string, 0, n)
 	var lastKey string
 	for {
-		line, rest = cutLine(rest)
+		var line string
+		line, fields = cutLine(fields)
 		if line == "" {
-			break
+			return header, nil
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			// obs-fold: a continuation of the previous value.
 			if lastKey == "" {
-				return 0, version, nil, fmt.Errorf("malformed MIME header initial line: %q", line)
+				return nil, fmt.Errorf("malformed MIME header initial line: %q", line)
+			}
+			cont := trimSpaceTab(line)
+			if !validValue(cont) {
+				return nil, fmt.Errorf("malformed MIME header line: %q", line)
 			}
 			vs := header[lastKey]
-			vs[len(vs)-1] = vs[len(vs)-1] + " " + trimSpaceTab(line)
+			vs[len(vs)-1] = trimLeftSpaceTab(vs[len(vs)-1] + " " + cont)
 			continue
 		}
 		k, v, ok := strings.Cut(line, ":")
 		if !ok {
-			return 0, version, nil, fmt.Errorf("malformed MIME header: missing colon: %q", line)
+			return nil, fmt.Errorf("malformed MIME header: missing colon: %q", line)
 		}
 		canon, valid := headerKey(k)
-		if !valid {
-			return 0, version, nil, fmt.Errorf("malformed MIME header line: %q", line)
-		}
-		for i := 0; i < len(v); i++ {
-			if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
-				return 0, version, nil, fmt.Errorf("malformed MIME header line: %q", line)
-			}
+		if !valid || !validValue(v) {
+			return nil, fmt.Errorf("malformed MIME header line: %q", line)
 		}
 		v = trimSpaceTab(v)
 		k = canon
@@ -201,7 +233,23 @@ func parseHead(head string) (status int, version [2]int, header http.Header, err
 		vals = append(vals, v)
 		header[k] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	return status, version, header, nil
+}
+
+// validValue: no control bytes but HTAB.
+func validValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func trimLeftSpaceTab(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	return s
 }
 
 // headerKey validates a response header name as net/textproto does (token
@@ -240,16 +288,37 @@ func cutLine(s string) (line, rest string) {
 func badString(what, val string) error { return fmt.Errorf("%s %q", what, val) }
 
 // hasToken reports whether a comma-separated header value list holds token
-// (case-insensitive), like httpguts.HeaderValuesContainsToken.
+// (ASCII case-insensitive), like httpguts.HeaderValuesContainsToken.
 func hasToken(vs []string, token string) bool {
 	for _, v := range vs {
 		for part := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(trimSpaceTab(part), token) {
+			if asciiEqualFold(trimSpaceTab(part), token) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// asciiEqualFold is strings.EqualFold for ASCII only, as net/http compares
+// tokens: "chunKed" with a Kelvin sign is not "chunked".
+func asciiEqualFold(s, t string) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if lowerASCII(s[i]) != lowerASCII(t[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // readResponse reads one response (skipping informational ones) into
@@ -260,10 +329,13 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 	var status int
 	var version [2]int
 	var header http.Header
-	for n1xx := 0; ; n1xx++ {
+	// Informational responses are skipped; their heads count against the
+	// final one's header limit, as in net/http's Transport.
+	for budget := maxHeader; ; {
 		var err error
 		var g bool
-		status, version, header, g, err = c.readHead()
+		var n int
+		status, version, header, n, g, err = c.readHead(budget)
 		got = got || g
 		if err != nil {
 			r.HeadErr = err
@@ -272,10 +344,7 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 		if status < 100 || status > 199 || status == http.StatusSwitchingProtocols {
 			break
 		}
-		if n1xx == max1xx {
-			r.HeadErr = malformed(errors.New("net/http: too many 1xx informational responses"))
-			return got
-		}
+		budget -= n
 	}
 
 	// Framing, as net/http's readTransfer decides it.
@@ -300,7 +369,7 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 				r.HeadErr = broken(fmt.Errorf("too many transfer encodings: %q", te))
 				return got
 			}
-			if !strings.EqualFold(te[0], "chunked") {
+			if !asciiEqualFold(te[0], "chunked") {
 				r.HeadErr = broken(fmt.Errorf("unsupported transfer encoding: %q", te[0]))
 				return got
 			}
@@ -312,12 +381,15 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 		r.HeadErr = broken(err)
 		return got
 	}
+	if chunked {
+		if err := checkTrailerKeys(header); err != nil {
+			r.HeadErr = broken(err)
+			return got
+		}
+	}
 	r.Status, r.Header = status, header
 	if length == -1 && !chunked && bodyAllowed(status) {
 		closeAfter = true
-	}
-	if chunked {
-		delete(header, "Trailer")
 	}
 	if status == http.StatusSwitchingProtocols {
 		closeAfter = true
@@ -352,7 +424,7 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 	}
 	// Bytes beyond the response are unsolicited: net/http closes then too.
 	r.Keep = !closeAfter && c.r == c.w
-	if gz && length != 0 && method != "HEAD" && strings.EqualFold(header.Get("Content-Encoding"), "gzip") {
+	if gz && length != 0 && method != "HEAD" && asciiEqualFold(header.Get("Content-Encoding"), "gzip") {
 		header.Del("Content-Encoding")
 		header.Del("Content-Length")
 		if body, err = c.gunzip(body, limit); err != nil {
@@ -372,9 +444,9 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 func responseLength(status int, method string, header http.Header, chunked bool) (int64, error) {
 	cls := header["Content-Length"]
 	if len(cls) > 1 {
-		first := strings.TrimSpace(cls[0])
+		first := trimSpaceTab(cls[0])
 		for _, cl := range cls[1:] {
-			if strings.TrimSpace(cl) != first {
+			if trimSpaceTab(cl) != first {
 				return 0, fmt.Errorf("http: message cannot contain multiple Content-Length headers; got %q", cls)
 			}
 		}
@@ -383,7 +455,7 @@ func responseLength(status int, method string, header http.Header, chunked bool)
 	}
 	var n int64
 	if len(cls) > 0 {
-		cl := strings.TrimSpace(cls[0])
+		cl := trimSpaceTab(cls[0])
 		if cl == "" {
 			return 0, badString("invalid empty Content-Length", cl)
 		}
@@ -404,6 +476,25 @@ func responseLength(status int, method string, header http.Header, chunked bool)
 		return n, nil
 	}
 	return -1, nil
+}
+
+// checkTrailerKeys is net/http's fixTrailer for a chunked response: the
+// Trailer header is removed, and must not announce framing fields.
+func checkTrailerKeys(header http.Header) error {
+	vs, ok := header["Trailer"]
+	if !ok {
+		return nil
+	}
+	delete(header, "Trailer")
+	for _, v := range vs {
+		for key := range strings.SplitSeq(v, ",") {
+			switch key = http.CanonicalHeaderKey(trimSpaceTab(key)); key {
+			case "Transfer-Encoding", "Trailer", "Content-Length":
+				return badString("bad trailer key", key)
+			}
+		}
+	}
+	return nil
 }
 
 func bodyAllowed(status int) bool {
@@ -481,34 +572,41 @@ func (c *Conn) readToEOF(body []byte, limit int64) ([]byte, error) {
 	return body, &BodyTooLargeError{Limit: limit, ContentLength: -1}
 }
 
-var errMalformedChunk = errors.New("malformed chunked encoding")
+var (
+	errMalformedChunk = errors.New("malformed chunked encoding")
+	errTrailerEOF     = eofError("http: unexpected EOF reading trailer")
+	errLongTrailer    = errors.New("http: suspiciously long trailer after chunked body")
+	crlfcrlf          = []byte("\r\n\r\n")
+)
 
-// readChunked appends a chunked body's data and skips its trailers; it
-// fails before reading a chunk that would take the body over limit.
+// readChunked appends a chunked body's data and reads its trailers, as
+// net/http's chunked reader does; it fails before reading a chunk that
+// would take the body over limit.
 func (c *Conn) readChunked(body []byte, limit int64) ([]byte, error) {
+	// excess is net/http's guard against senders whose chunk lines dwarf
+	// their data: 16 bytes of overhead per chunk and twice its data are
+	// fine, more than 16 KiB beyond that is not.
+	var excess int64
 	for {
-		line, err := c.readLine(maxLine)
+		line, err := c.readChunkLine()
 		if err != nil {
-			return body, chunkErr(err)
+			return body, err
 		}
+		excess += int64(len(line)) + 2
 		line = bytes.TrimRight(line, " \t")
 		if i := bytes.IndexByte(line, ';'); i >= 0 {
-			line = bytes.TrimRight(line[:i], " \t")
+			line = line[:i] // a chunk extension
 		}
 		size, err := parseHexSize(line)
 		if err != nil {
 			return body, malformed(err)
 		}
+		excess = max(excess-16-2*min(size, 1<<40), 0)
+		if excess > 16<<10 {
+			return body, malformed(errors.New("chunked encoding contains too much non-data"))
+		}
 		if size == 0 {
-			for {
-				t, err := c.readLine(maxLine)
-				if err != nil {
-					return body, chunkErr(err)
-				}
-				if len(t) == 0 {
-					return body, nil
-				}
-			}
+			return body, c.readTrailer()
 		}
 		if size > limit-int64(len(body)) {
 			return body, &BodyTooLargeError{Limit: limit, ContentLength: -1}
@@ -531,12 +629,45 @@ func (c *Conn) readChunked(body []byte, limit int64) ([]byte, error) {
 	}
 }
 
-// chunkErr marks a line-length error of a chunked body as malformed.
-func chunkErr(err error) error {
-	if err == errLineTooLong {
+// readTrailer reads the trailer section after the last chunk as net/http's
+// body.readTrailer does: CRLF ends an empty one; otherwise CRLF CRLF must
+// come within maxLine bytes, and the fields up to the first empty line are
+// parsed (and dropped) like header fields.
+func (c *Conn) readTrailer() error {
+	for c.w-c.r < 2 {
+		if err := c.fill(max(len(c.buf), maxLine)); err != nil {
+			if err == io.EOF {
+				return errTrailerEOF
+			}
+			return err
+		}
+	}
+	if c.buf[c.r] == '\r' && c.buf[c.r+1] == '\n' {
+		c.r += 2
+		return nil
+	}
+	for scanned := 0; !bytes.Contains(c.buf[c.r+scanned:min(c.w, c.r+maxLine)], crlfcrlf); {
+		if c.w-c.r >= maxLine {
+			return malformed(errLongTrailer)
+		}
+		scanned = max(0, c.w-c.r-3)
+		if err := c.fill(max(len(c.buf), maxLine)); err != nil {
+			if err == io.EOF {
+				return malformed(errLongTrailer)
+			}
+			return err
+		}
+	}
+	n := 1 // a bare LF: no fields
+	if c.buf[c.r] != '\n' {
+		n = headEnd(c.buf[c.r:c.w], 0)
+	}
+	_, err := parseFields(string(c.buf[c.r : c.r+n]))
+	c.r += n
+	if err != nil {
 		return malformed(err)
 	}
-	return err
+	return nil
 }
 
 func parseHexSize(b []byte) (int64, error) {

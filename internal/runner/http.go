@@ -177,6 +177,9 @@ type Response struct {
 	TimedOut bool
 	// Canceled is true when the run stopped the request; nothing was recorded.
 	Canceled bool
+	// Reason says why the request failed, one of FailureReasons; it is
+	// empty when Err is nil (a response with any status, expected or not).
+	Reason string
 	// Latency is the time from the iteration's intended start (open model;
 	// the actual start otherwise) to the end of this request, blocked and
 	// connecting included: what a user arriving on schedule waited.
@@ -291,7 +294,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	resp := &vu.resp
 	*resp = Response{}
 	if err := ctx.Err(); err != nil {
-		resp.Canceled, resp.Err = true, err
+		resp.Canceled, resp.Err, resp.Reason = true, err, ReasonCanceled
 		return resp
 	}
 	abort := vu.abort
@@ -323,7 +326,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	} else {
 		var sent bool
 		if start, sent, err = vu.doStd(abort, req, timeout); !sent {
-			resp.Err = err
+			resp.Err, resp.Reason = err, ReasonOther
 			return resp
 		}
 	}
@@ -332,10 +335,12 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 		if abort.Err() != nil {
 			resp.Canceled = true
 			resp.Err = abort.Err()
+			resp.Reason = ReasonCanceled
 			return resp
 		}
 		resp.Err = err
 		resp.TimedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
+		resp.Reason = failureReason(err, !vu.tracer.firstByte.IsZero())
 	}
 	resp.Timings = vu.tracer.timings(start, end)
 	resp.Latency = vu.lag + end.Sub(start)

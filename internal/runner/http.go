@@ -23,7 +23,10 @@ import (
 type ClientOptions struct {
 	// Timeout bounds each request (0: 60 s, k6's default).
 	Timeout time.Duration
-	// Insecure skips TLS certificate verification.
+	// TLS is the base TLS configuration of https requests (RootCAs, client
+	// Certificates, ...); the client uses a clone. nil: the defaults.
+	TLS *tls.Config
+	// Insecure skips TLS certificate verification, on top of TLS.
 	Insecure bool
 	// MaxVUs sizes the idle connection pool so every VU keeps its connection.
 	MaxVUs int
@@ -86,6 +89,13 @@ func NewClient(opts ClientOptions) *Client {
 	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, maxBody: opts.MaxBodyBytes, dialer: dialer}
 	c.h1 = h1.Config{MaxBody: opts.MaxBodyBytes, Sent: &c.sent, Received: &c.received}
 	c.fast = !opts.NoFastPath && os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
+	tlsConfig := opts.TLS.Clone()
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{}
+	}
+	if opts.Insecure {
+		tlsConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
+	}
 	c.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -101,7 +111,7 @@ func NewClient(opts ClientOptions) *Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // the user asked for --insecure
+		TLSClientConfig:       tlsConfig,
 	}
 	c.hc = &http.Client{
 		Transport: c.transport,

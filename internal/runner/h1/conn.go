@@ -71,7 +71,8 @@ type Conn struct {
 
 // NewConn returns a Conn over nc, a connection to authority (the reuse key,
 // see URL). The new Conn is busy: its creator is using it. old, when not
-// nil, is a closed Conn whose buffers the new one takes over.
+// nil, is a closed Conn whose buffers the new one takes over (the last
+// Response of old is then valid only until the new Conn's first RoundTrip).
 func NewConn(nc net.Conn, authority string, cfg *Config, old *Conn) *Conn {
 	c := &Conn{nc: nc, authority: authority, cfg: cfg, buf: make([]byte, readBuf)}
 	if old != nil {

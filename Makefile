@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 20s ./internal/scenario/http
 	$(GO) test -run '^$$' -fuzz '^FuzzReadResult$$' -fuzztime 20s ./internal/report
 	$(GO) test -run '^$$' -fuzz '^FuzzHistogramSink$$' -fuzztime 20s ./internal/report
+	$(GO) test -run '^$$' -fuzz FuzzResponseParser -fuzztime 20s -fuzzminimizetime 5s ./internal/runner/h1
 
 clean:
 	rm -rf bin

@@ -60,6 +60,10 @@ type commonFlags struct {
 	stdlibHTTP      bool
 	apiKeyFile      string
 	checkpoint      time.Duration
+	maxBodyBytes    int64
+	caCert          string
+	cert            string
+	key             string
 }
 
 func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
@@ -78,6 +82,10 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed for reproducible payloads")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "per-request timeout")
 	fs.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fs.StringVar(&f.caCert, "ca-cert", "", "PEM file of CA certificates to trust beside the system's")
+	fs.StringVar(&f.cert, "cert", "", "PEM client certificate (mutual TLS; with --key)")
+	fs.StringVar(&f.key, "key", "", "PEM private key of --cert")
+	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", runner.DefaultMaxBodyBytes, "most bytes of a response body driftload reads; a longer body fails the request (reason: body too large)")
 	fs.BoolVar(&f.noColor, "no-color", false, "plain output without colours (also NO_COLOR)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict, no progress or metric table")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
@@ -160,7 +168,8 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
-		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP,
+		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,
+		CACert: f.caCert, Cert: f.cert, Key: f.key,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
 		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: f.checkpoint,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),

@@ -3,6 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/pem"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -177,5 +181,75 @@ func TestKilledRunKeepsItsCheckpoint(t *testing.T) {
 	}
 	if d := r["duration_seconds"].(float64); d < 14 {
 		t.Errorf("checkpoint covers %.1f s of a run killed at 20 s", d)
+	}
+}
+
+// A server that answers every request with an endless body: each request
+// fails with "body too large" at the limit, memory stays bounded, and the
+// result file is written with the failures counted by reason.
+func TestEndlessBodyKeepsMemoryBounded(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		chunk := bytes.Repeat([]byte("x"), 64<<10)
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "http", "GET", "http://"+ln.Addr().String()+"/", "--vus", "4", "--duration", "30s", "--max-body-bytes", "1048576")
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); cmd.ProcessState == nil {
+		t.Fatal(err)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 99 {
+		t.Fatalf("exit %d, want 99 (every request failed)\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+	maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
+	t.Logf("peak RSS %d MiB", maxRSS>>20)
+	if maxRSS > 100<<20 {
+		t.Errorf("peak RSS %d MiB, want under 100 MiB", maxRSS>>20)
+	}
+	r := readResult(t, filepath.Join(dir, "http_test_results.json"))
+	byReason, _ := r["failures"].(map[string]any)["by_reason"].(map[string]any)
+	if n, _ := byReason["body too large"].(float64); n == 0 {
+		t.Errorf("failures by reason %v, want body too large", byReason)
+	}
+	if !strings.Contains(stdout.String(), "body too large") {
+		t.Errorf("the summary must name the reason:\n%s", stdout.String())
+	}
+}
+
+// --ca-cert trusts a target's private CA; without it the pre-flight names
+// the TLS failure. A --cert without --key is a configuration error.
+func TestCACertTrustsAPrivateTarget(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runBinary(t, dir, time.Minute, "http", "GET", srv.URL+"/", "--vus", "1", "--duration", "1s", "--ca-cert", ca, "--quiet")
+	if res.code != 0 {
+		t.Fatalf("with --ca-cert: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	res = runBinary(t, dir, time.Minute, "http", "GET", srv.URL+"/", "--vus", "1", "--duration", "1s", "--quiet")
+	if res.code != 108 || !strings.Contains(res.stderr, "certificate") {
+		t.Errorf("without --ca-cert: exit %d, want 108 naming the certificate\n%s", res.code, res.stderr)
+	}
+	res = runBinary(t, dir, time.Minute, "http", "GET", srv.URL+"/", "--cert", ca)
+	if res.code != 104 || !strings.Contains(res.stderr, "--key") {
+		t.Errorf("--cert alone: exit %d\n%s", res.code, res.stderr)
 	}
 }

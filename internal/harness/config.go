@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +68,12 @@ type Config struct {
 	// StdlibHTTP sends every request through net/http instead of driftload's
 	// own HTTP/1.1 client (an escape hatch; slower).
 	StdlibHTTP bool
+	// MaxBodyBytes bounds every response body read (0: the runner's
+	// default); a larger body fails the request ("body too large").
+	MaxBodyBytes int64
+	// CACert, Cert and Key are PEM files: CAs to trust beyond the system's,
+	// and a client certificate with its key (mutual TLS).
+	CACert, Cert, Key string
 	// LagBudget is how late the scheduler may dispatch iterations (p99)
 	// before the run is invalid (default DefaultLagBudget).
 	LagBudget time.Duration
@@ -92,6 +100,8 @@ type plan struct {
 	base      string
 	timeScale float64
 	maxEvents int
+	// tls is the base TLS configuration (nil: the defaults).
+	tls *tls.Config
 	// stages are the executed stages of a ramping profile, VUs or arrival
 	// rate (for the test's own analysis); nil otherwise.
 	stages []runner.Stage
@@ -196,6 +206,14 @@ func (c *Config) resolve() (*plan, []error) {
 		bad("--stages (VUs) and --rate/--rate-stages (arrival rate) exclude each other")
 	}
 
+	if c.MaxBodyBytes < 0 || (given("max-body-bytes") && c.MaxBodyBytes == 0) {
+		bad("--max-body-bytes must be positive, got %d", c.MaxBodyBytes)
+	}
+	if tc, err := loadTLS(c.CACert, c.Cert, c.Key); err != nil {
+		errs = append(errs, err)
+	} else {
+		p.tls = tc
+	}
 	sets, err := LoadThresholds(c.Thresholds, c.ThresholdsSource, t)
 	if err != nil {
 		errs = append(errs, err)
@@ -365,4 +383,46 @@ func ReadThresholds(path string, builtin []byte) (data []byte, source string, er
 		return nil, path, fmt.Errorf("thresholds file: %w", err)
 	}
 	return data, path, nil
+}
+
+// loadTLS builds the base TLS configuration from PEM files; nil when none
+// is given.
+func loadTLS(caFile, certFile, keyFile string) (*tls.Config, error) {
+	if caFile == "" && certFile == "" && keyFile == "" {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		data, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca-cert %s: %v", caFile, unwrapPath(err))
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(data) {
+			return nil, fmt.Errorf("--ca-cert %s: no PEM certificate in the file", caFile)
+		}
+		c.RootCAs = pool
+	}
+	switch {
+	case certFile != "" && keyFile != "":
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--cert %s / --key %s: %v", certFile, keyFile, unwrapPath(err))
+		}
+		c.Certificates = []tls.Certificate{pair}
+	case certFile != "" || keyFile != "":
+		return nil, errors.New("--cert and --key go together: give both for a client certificate")
+	}
+	return c, nil
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }

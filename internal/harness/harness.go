@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg Config) int {
 
 	client := runner.NewClient(runner.ClientOptions{
 		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,
-		NoFastPath: cfg.StdlibHTTP,
+		NoFastPath: cfg.StdlibHTTP, MaxBodyBytes: cfg.MaxBodyBytes, TLS: resolved.tls,
 	})
 	defer client.Close()
 	reg := metrics.NewRegistry()
@@ -172,6 +172,7 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.Failure, "timeline: %v", intervals.err)
 	}
 	res.Timeline = intervals.snapshot()
+	res.Failures = report.FailuresOf(snap)
 	addSubmetrics(res, sets, snap)
 	conclude(res, out, threshold.Failed(results), findings)
 

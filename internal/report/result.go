@@ -49,6 +49,8 @@ type Result struct {
 	Run Run `json:"run"`
 	// Analysis holds the test's own verdicts (breaking point, trends, ...).
 	Analysis any `json:"analysis,omitempty"`
+	// Failures counts the failed requests by status and by reason.
+	Failures *Failures `json:"failures,omitempty"`
 	// Timeline is the run interval by interval.
 	Timeline *Timeline `json:"timeline,omitempty"`
 	// Complete is false in a checkpoint written during the run (--checkpoint):

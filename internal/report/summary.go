@@ -128,6 +128,9 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 				FormatDuration(lat.Values["med"]), FormatDuration(lat.Values["p(99)"]), FormatDuration(dur.Values["med"]), FormatDuration(dur.Values["p(99)"]))
 		}
 	}
+	if f := r.Failures; f != nil && len(f.ByReason) > 0 {
+		fmt.Fprintf(&b, "\n  %s\n    %s\n", p.bold("FAILURES"), "by reason: "+formatCounts(f.ByReason))
+	}
 	if r.Run.TargetSaturated {
 		fmt.Fprintf(&b, "    %s\n", r.Run.SaturationReason)
 	}
@@ -207,6 +210,25 @@ func metricLine(m *MetricResult) string {
 }
 
 // formatMeasured renders a threshold's measured value in the metric's unit.
+// formatCounts renders "timeout ×12, connection refused ×3", most first.
+func formatCounts(counts map[string]int64) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if counts[keys[i]] != counts[keys[j]] {
+			return counts[keys[i]] > counts[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, counts[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
 // windowLine describes a windowed threshold's worst window: "worst 1m
 // window 2.1s (0:40–1:40)" or "breached 25s in a row at 0:40–1:05, worst
 // 3.2%".

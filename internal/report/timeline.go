@@ -77,21 +77,8 @@ func TimelineIntervalOf(snap *metrics.Snapshot, start, end time.Duration, vus in
 	if s, ok := snap.Sink("http_req_failed", nil); ok {
 		iv.Failures = s.Trues
 	}
-	for _, ser := range snap.Series {
-		if ser.Metric.Name != "http_req_failed" || ser.Sink.Trues == 0 {
-			continue
-		}
-		status, _ := ser.Tags.Get("status")
-		if iv.FailuresByStatus == nil {
-			iv.FailuresByStatus = map[string]int64{}
-		}
-		iv.FailuresByStatus[status] += ser.Sink.Trues
-		if reason, ok := ser.Tags.Get(ReasonTag); ok && reason != "" {
-			if iv.FailuresByReason == nil {
-				iv.FailuresByReason = map[string]int64{}
-			}
-			iv.FailuresByReason[reason] += ser.Sink.Trues
-		}
+	if f := FailuresOf(snap); f != nil {
+		iv.FailuresByStatus, iv.FailuresByReason = f.ByStatus, f.ByReason
 	}
 	for _, ep := range snap.TagValues("http_reqs", "endpoint") {
 		tag := metrics.Tags{{Key: "endpoint", Value: ep}}
@@ -119,4 +106,33 @@ func TimelineIntervalOf(snap *metrics.Snapshot, start, end time.Duration, vus in
 		iv.Endpoints[ep] = e
 	}
 	return iv, nil
+}
+
+// Failures counts failed requests (http_req_failed) by status ("0": no
+// response) and transport failures by reason, as k6's error_code does.
+type Failures struct {
+	ByStatus map[string]int64 `json:"by_status,omitempty"`
+	ByReason map[string]int64 `json:"by_reason,omitempty"`
+}
+
+// FailuresOf counts the failures of snap; nil when there are none.
+func FailuresOf(snap *metrics.Snapshot) *Failures {
+	var f *Failures
+	for _, ser := range snap.Series {
+		if ser.Metric.Name != "http_req_failed" || ser.Sink.Trues == 0 {
+			continue
+		}
+		if f == nil {
+			f = &Failures{ByStatus: map[string]int64{}}
+		}
+		status, _ := ser.Tags.Get("status")
+		f.ByStatus[status] += ser.Sink.Trues
+		if reason, ok := ser.Tags.Get(ReasonTag); ok && reason != "" {
+			if f.ByReason == nil {
+				f.ByReason = map[string]int64{}
+			}
+			f.ByReason[reason] += ser.Sink.Trues
+		}
+	}
+	return f
 }

@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/driftload/driftload/internal/metrics"
 )
 
 // rawServer is a minimal keep-alive HTTP/1.1 server on loopback: it reads a
@@ -113,4 +116,37 @@ func BenchmarkDoHTTPTestServer(b *testing.B) {
 	for b.Loop() {
 		vu.Do(context.Background(), &req)
 	}
+}
+
+// BenchmarkRecordHTTP is recording one request's built-in samples through
+// the VU's series cache: a success, a failure (tagged with its reason), and
+// the two alternating (each lookup then misses the last-hit entry).
+func BenchmarkRecordHTTP(b *testing.B) {
+	tm := Timings{Blocked: time.Microsecond, Sending: 3 * time.Microsecond, Waiting: time.Millisecond, Duration: time.Millisecond}
+	ok := Response{Status: 200, Timings: tm}
+	failed := failedResponse(tm)
+	for _, bc := range []struct {
+		name  string
+		resps []Response
+	}{
+		{"ok", []Response{ok}},
+		{"failed", []Response{failed}},
+		{"alternating", []Response{ok, failed}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			f := newFixture()
+			vu := NewVU(1, 1, f.client, f.reg, f.b)
+			req := Request{Method: "GET", URL: "http://h/x", Endpoint: "x", Scenario: "s", Tags: metrics.NewTags("group", "g")}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				vu.recordHTTP(&req, &bc.resps[i%len(bc.resps)])
+				i++
+			}
+		})
+	}
+}
+
+func failedResponse(tm Timings) Response {
+	return Response{Err: context.DeadlineExceeded, TimedOut: true, Reason: ReasonTimeout, Timings: tm}
 }

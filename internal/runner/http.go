@@ -16,22 +16,40 @@ import (
 	"time"
 
 	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/runner/h1"
 )
 
 // ClientOptions tune the run's one HTTP client.
 type ClientOptions struct {
 	// Timeout bounds each request (0: 60 s, k6's default).
 	Timeout time.Duration
-	// Insecure skips TLS certificate verification.
+	// TLS is the base TLS configuration of https requests (RootCAs, client
+	// Certificates, ...); the client uses a clone. nil: the defaults.
+	TLS *tls.Config
+	// Insecure skips TLS certificate verification, on top of TLS.
 	Insecure bool
 	// MaxVUs sizes the idle connection pool so every VU keeps its connection.
 	MaxVUs int
 	// UserAgent is sent with every request.
 	UserAgent string
 	// NoFastPath sends every request through net/http's Transport instead
-	// of driftload's own HTTP/1.1 client for plain http:// URLs (h1.go).
+	// of driftload's own HTTP/1.1 client for plain http:// URLs (package h1).
 	NoFastPath bool
+	// MaxBodyBytes bounds the response body a request reads (0 or less:
+	// DefaultMaxBodyBytes). A larger body is not read further, its
+	// connection is closed, and the request fails with an error matching
+	// ErrBodyTooLarge; a Content-Length over the limit fails it at once.
+	MaxBodyBytes int64
 }
+
+// DefaultMaxBodyBytes is the response body limit when
+// ClientOptions.MaxBodyBytes is not set: 4 MiB.
+const DefaultMaxBodyBytes = 4 << 20
+
+// ErrBodyTooLarge is matched (errors.Is) by the error of a request whose
+// response body is larger than ClientOptions.MaxBodyBytes; the error's
+// message names the limit.
+var ErrBodyTooLarge = h1.ErrBodyTooLarge
 
 // Client is the HTTP client shared by all VUs of a run. It counts the bytes
 // every connection sends and receives.
@@ -40,14 +58,16 @@ type Client struct {
 	transport *http.Transport
 	timeout   time.Duration
 	userAgent string
+	maxBody   int64
 	sent      atomic.Int64
 	received  atomic.Int64
 
-	// The fast path (h1.go): on unless disabled or a proxy is configured.
+	// The fast path (fastpath.go): on unless disabled or a proxy is configured.
 	fast    bool
+	h1      h1.Config
 	dialer  *net.Dialer
 	connsMu sync.Mutex
-	conns   map[*h1Conn]struct{}
+	conns   map[*h1.Conn]struct{}
 }
 
 // NewClient returns a keep-alive client whose idle pool holds a connection
@@ -62,9 +82,20 @@ func NewClient(opts ClientOptions) *Client {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "driftload"
 	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, dialer: dialer}
+	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, maxBody: opts.MaxBodyBytes, dialer: dialer}
+	c.h1 = h1.Config{MaxBody: opts.MaxBodyBytes, Sent: &c.sent, Received: &c.received}
 	c.fast = !opts.NoFastPath && os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
+	tlsConfig := opts.TLS.Clone()
+	if tlsConfig == nil {
+		tlsConfig = &tls.Config{}
+	}
+	if opts.Insecure {
+		tlsConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
+	}
 	c.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -80,7 +111,7 @@ func NewClient(opts ClientOptions) *Client {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
-		TLSClientConfig:       &tls.Config{InsecureSkipVerify: opts.Insecure}, //nolint:gosec // the user asked for --insecure
+		TLSClientConfig:       tlsConfig,
 	}
 	c.hc = &http.Client{
 		Transport: c.transport,
@@ -156,6 +187,9 @@ type Response struct {
 	TimedOut bool
 	// Canceled is true when the run stopped the request; nothing was recorded.
 	Canceled bool
+	// Reason says why the request failed, one of FailureReasons; it is
+	// empty when Err is nil (a response with any status, expected or not).
+	Reason string
 	// Latency is the time from the iteration's intended start (open model;
 	// the actual start otherwise) to the end of this request, blocked and
 	// connecting included: what a user arriving on schedule waited.
@@ -270,7 +304,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	resp := &vu.resp
 	*resp = Response{}
 	if err := ctx.Err(); err != nil {
-		resp.Canceled, resp.Err = true, err
+		resp.Canceled, resp.Err, resp.Reason = true, err, ReasonCanceled
 		return resp
 	}
 	abort := vu.abort
@@ -287,19 +321,22 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	if u, ok := c.fastPath(req); ok {
 		start = time.Now()
 		vu.tracer.getConn = start
-		ex := vu.doH1(abort, req, u, start.Add(timeout))
-		if ex.headErr != nil {
-			err = urlError(req.Method, req.URL, deadlineErr(ex.headErr))
-		} else {
-			resp.Status, resp.Header, resp.Body = ex.status, ex.header, ex.body
-			if ex.bodyErr != nil {
-				err = deadlineErr(ex.bodyErr)
+		ex, derr := vu.doH1(abort, req, u, start.Add(timeout))
+		switch {
+		case derr != nil:
+			err = urlError(req.Method, req.URL, deadlineErr(derr))
+		case ex.HeadErr != nil:
+			err = urlError(req.Method, req.URL, deadlineErr(ex.HeadErr))
+		default:
+			resp.Status, resp.Header, resp.Body = ex.Status, ex.Header, ex.Body
+			if ex.BodyErr != nil {
+				err = deadlineErr(ex.BodyErr)
 			}
 		}
 	} else {
 		var sent bool
 		if start, sent, err = vu.doStd(abort, req, timeout); !sent {
-			resp.Err = err
+			resp.Err, resp.Reason = err, ReasonOther
 			return resp
 		}
 	}
@@ -308,10 +345,12 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 		if abort.Err() != nil {
 			resp.Canceled = true
 			resp.Err = abort.Err()
+			resp.Reason = ReasonCanceled
 			return resp
 		}
 		resp.Err = err
 		resp.TimedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
+		resp.Reason = failureReason(err, !vu.tracer.firstByte.IsZero())
 	}
 	resp.Timings = vu.tracer.timings(start, end)
 	resp.Latency = vu.lag + end.Sub(start)
@@ -349,12 +388,21 @@ func (vu *VU) doStd(abort context.Context, req *Request, timeout time.Duration) 
 	start = time.Now()
 	hresp, err := c.hc.Do(hreq)
 	if err == nil {
-		vu.bodyBuf.Reset()
-		_, err = vu.bodyBuf.ReadFrom(hresp.Body)
-		hresp.Body.Close()
 		resp.Status = hresp.StatusCode
 		resp.Header = hresp.Header
-		resp.Body = vu.bodyBuf.Bytes()
+		// A HEAD response's ContentLength is the announced one, without a body.
+		if hresp.ContentLength > c.maxBody && hreq.Method != http.MethodHead {
+			err = &h1.BodyTooLargeError{Limit: c.maxBody, ContentLength: hresp.ContentLength}
+		} else {
+			vu.bodyBuf, err = h1.ReadBody(vu.bodyBuf[:0], hresp.Body, c.maxBody)
+		}
+		// Closing a body not read to its end closes the connection.
+		hresp.Body.Close()
+		if errors.Is(err, ErrBodyTooLarge) {
+			vu.bodyBuf = nil // do not keep a buffer of the limit's size
+		} else {
+			resp.Body = vu.bodyBuf
+		}
 	}
 	return start, true, err
 }

@@ -7,11 +7,13 @@ import (
 )
 
 // httpSeries are the series one request's built-in samples go to, resolved
-// once per VU and distinct (endpoint, method, scenario, status, extra tags):
-// recording a request then hashes nothing and takes the recorder's lock once.
+// once per VU and distinct (endpoint, method, scenario, status, failure
+// reason, extra tags): recording a request then hashes nothing and takes the
+// recorder's lock once.
 type httpSeries struct {
 	endpoint, method, scenario string
-	status                     int // 0: transport error
+	status                     int    // 0: transport error
+	reason                     string // set with status 0 only
 	tags                       metrics.Tags
 	hash                       uint64
 
@@ -30,7 +32,7 @@ type httpSeriesCache struct {
 
 var seriesSeed = maphash.MakeSeed()
 
-func httpKeyHash(req *Request, status int) uint64 {
+func httpKeyHash(req *Request, status int, reason string) uint64 {
 	var h maphash.Hash
 	h.SetSeed(seriesSeed)
 	_, _ = h.WriteString(req.Endpoint)
@@ -40,6 +42,10 @@ func httpKeyHash(req *Request, status int) uint64 {
 	_, _ = h.WriteString(req.Scenario)
 	_ = h.WriteByte(byte(status))
 	_ = h.WriteByte(byte(status >> 8))
+	if reason != "" {
+		_, _ = h.WriteString(reason)
+		_ = h.WriteByte(0)
+	}
 	for _, t := range req.Tags {
 		_, _ = h.WriteString(t.Key)
 		_ = h.WriteByte(0)
@@ -49,8 +55,8 @@ func httpKeyHash(req *Request, status int) uint64 {
 	return h.Sum64()
 }
 
-func (e *httpSeries) matches(req *Request, status int) bool {
-	if e.status != status || e.endpoint != req.Endpoint || e.method != req.Method ||
+func (e *httpSeries) matches(req *Request, status int, reason string) bool {
+	if e.status != status || e.reason != reason || e.endpoint != req.Endpoint || e.method != req.Method ||
 		e.scenario != req.Scenario || len(e.tags) != len(req.Tags) {
 		return false
 	}
@@ -62,24 +68,25 @@ func (e *httpSeries) matches(req *Request, status int) bool {
 	return true
 }
 
-// lookup returns the series of req with status, resolving them on first use.
-func (vu *VU) httpSeriesFor(req *Request, status int) *httpSeries {
+// httpSeriesFor returns the series of req with status and failure reason,
+// resolving them on first use.
+func (vu *VU) httpSeriesFor(req *Request, status int, reason string) *httpSeries {
 	c := &vu.httpCache
-	if e := c.last; e != nil && e.matches(req, status) {
+	if e := c.last; e != nil && e.matches(req, status, reason) {
 		return e
 	}
-	h := httpKeyHash(req, status)
+	h := httpKeyHash(req, status, reason)
 	for _, e := range c.byHash[h] {
-		if e.matches(req, status) {
+		if e.matches(req, status, reason) {
 			c.last = e
 			return e
 		}
 	}
 	e := &httpSeries{
-		endpoint: req.Endpoint, method: req.Method, scenario: req.Scenario, status: status,
+		endpoint: req.Endpoint, method: req.Method, scenario: req.Scenario, status: status, reason: reason,
 		tags: append(metrics.Tags(nil), req.Tags...), hash: h,
 	}
-	tags := vu.httpTags(req, status)
+	tags := vu.httpTags(req, status, reason)
 	b := vu.builtins
 	for i, m := range [9]*metrics.Metric{
 		b.HTTPReqs, b.HTTPReqDuration, b.HTTPReqBlocked, b.HTTPReqConnecting, b.HTTPReqTLS,
@@ -96,8 +103,9 @@ func (vu *VU) httpSeriesFor(req *Request, status int) *httpSeries {
 }
 
 // httpTags are the tags of every built-in sample of req: endpoint, method,
-// scenario, status, then the request's own tags.
-func (vu *VU) httpTags(req *Request, status int) metrics.Tags {
+// scenario, status, the failure reason of a failed request, then the
+// request's own tags.
+func (vu *VU) httpTags(req *Request, status int, reason string) metrics.Tags {
 	st := "0"
 	if status != 0 {
 		st = statusTag(status)
@@ -108,17 +116,22 @@ func (vu *VU) httpTags(req *Request, status int) metrics.Tags {
 		metrics.Tag{Key: "scenario", Value: req.Scenario},
 		metrics.Tag{Key: "status", Value: st},
 	)
+	if reason != "" {
+		tags = append(tags, metrics.Tag{Key: "reason", Value: reason})
+	}
 	tags = append(tags, req.Tags...)
 	vu.tagBuf = tags
 	return tags
 }
 
 func (vu *VU) recordHTTP(req *Request, resp *Response) {
-	status := 0
+	status, reason := 0, ""
 	if resp.Err == nil {
 		status = resp.Status
+	} else {
+		reason = resp.Reason
 	}
-	e := vu.httpSeriesFor(req, status)
+	e := vu.httpSeriesFor(req, status, reason)
 	t := resp.Timings
 	failed := 0.0
 	if resp.Err != nil || !expected(resp.Status, req.Expect) {
@@ -133,7 +146,7 @@ func (vu *VU) recordHTTP(req *Request, resp *Response) {
 	n := len(e.series)
 	if vu.openModel {
 		if e.latency == nil {
-			e.latency = vu.reg.Series(vu.builtins.HTTPReqLatency, vu.httpTags(req, status))
+			e.latency = vu.reg.Series(vu.builtins.HTTPReqLatency, vu.httpTags(req, status, reason))
 		}
 		ss[n], vs[n] = e.latency, ms(resp.Latency)
 		n++

@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"math/rand/v2"
 	"time"
@@ -34,7 +33,7 @@ type VU struct {
 	builtins   *Builtins
 	tracer     *tracer
 	resp       Response
-	bodyBuf    bytes.Buffer
+	bodyBuf    []byte
 	bodyReader bodyReader
 	tagBuf     metrics.Tags
 	checkBuf   metrics.Tags

@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"errors"
+	"github.com/driftload/driftload/internal/runner/h1"
 	"net"
 	"net/http"
 	"os"
@@ -45,7 +46,7 @@ func checkHeaders(t *testing.T, lines []string, h http.Header) {
 	t.Helper()
 	n := 0
 	for k, vs := range h {
-		if !isToken(k) || http.CanonicalHeaderKey(k) != k {
+		if !h1.ValidToken(k) || http.CanonicalHeaderKey(k) != k {
 			t.Fatalf("headers %q: name %q is not a canonical token", lines, k)
 		}
 		if k == "Host" {
@@ -171,7 +172,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if !isToken(r.Method) || r.Method != strings.ToUpper(method) {
+		if !h1.ValidToken(r.Method) || r.Method != strings.ToUpper(method) {
 			t.Fatalf("Parse(%+v): method %q", a, r.Method)
 		}
 		if _, err := scenario.CheckURL("URL", r.URL); err != nil || r.URL != url {

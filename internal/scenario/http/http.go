@@ -18,6 +18,7 @@ import (
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/redact"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/runner/h1"
 	"github.com/driftload/driftload/internal/scenario"
 )
 
@@ -152,24 +153,10 @@ func Parse(a Args) (*Request, error) {
 // parseMethod accepts any RFC 9110 token and upper-cases it, so "get" works
 // as GET; extension methods are sent as typed otherwise.
 func parseMethod(m string) (string, error) {
-	if m == "" || !isToken(m) {
+	if m == "" || !h1.ValidToken(m) {
 		return "", fmt.Errorf("method %q: want an HTTP method such as GET or POST", m)
 	}
 	return strings.ToUpper(m), nil
-}
-
-// isToken reports whether s is an RFC 9110 token (method and header names).
-func isToken(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return s != ""
 }
 
 // ParseHeaders parses "Key: Value" lines; a key given twice is sent twice.
@@ -182,7 +169,7 @@ func ParseHeaders(lines []string) (http.Header, error) {
 	for i, l := range lines {
 		k, v, ok := strings.Cut(l, ":")
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || !isToken(k) {
+		if !ok || !h1.ValidToken(k) {
 			return nil, fmt.Errorf(`-H #%d: want "Key: Value" with a header name before the colon (value not shown)`, i+1)
 		}
 		if !isFieldValue(v) {

@@ -3,12 +3,10 @@ package runner
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -17,57 +15,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-func TestParseH1URLAgreesWithNetURL(t *testing.T) {
-	for _, tc := range []struct {
-		raw  string
-		fast bool
-	}{
-		{"http://127.0.0.1:8080/healthz", true},
-		{"http://localhost:8080", true},
-		{"http://example.com", true},
-		{"http://example.com/", true},
-		{"http://[::1]:8080/v1/detect?stream=a-b_c.d~e&x=1,2;3", true},
-		{"http://[::1]/x", true},
-		{"http://h:1/a%2Fb/%41%zz", false}, // invalid escape
-		{"http://h:1/a%2Fb/%41", true},
-		{"http://h:1/a!b$c&d'e(f)g*h+i,j;k=l:m@n", true},
-		{"http://h:1/p?q=/?:@", true},
-		{"http://my_host.internal:9000/x", true},
-		{"http://h:1/a b", false},
-		{"http://h:1/a#frag", false},
-		{"http://user:pw@h:1/", false},
-		{"http://h:1?q=1", false}, // net/url adds the "/"
-		{"http://h:/x", false},
-		{"http://:80/x", false},
-		{"http://h:123456/x", false},
-		{"http://h:1/ü", false},
-		{"http://h:1/a\"b", false},
-		{"http://h:1/a[b]", false},
-		{"https://h:1/x", false},
-		{"HTTP://h:1/x", false},
-		{"http://", false},
-		{"http://h:1/%", false},
-	} {
-		u, ok := parseH1URL(tc.raw)
-		if ok != tc.fast {
-			t.Errorf("parseH1URL(%q) ok = %v, want %v", tc.raw, ok, tc.fast)
-			continue
-		}
-		if !ok {
-			continue
-		}
-		nu, err := url.Parse(tc.raw)
-		if err != nil {
-			t.Errorf("%q: the fast path accepts what net/url rejects: %v", tc.raw, err)
-			continue
-		}
-		if u.authority != nu.Host || u.uri != nu.RequestURI() {
-			t.Errorf("%q: fast (%q, %q), net/url (%q, %q)", tc.raw, u.authority, u.uri, nu.Host, nu.RequestURI())
-		}
-	}
-}
+	"github.com/driftload/driftload/internal/runner/h1/h1test"
+)
 
 func TestFastPathEligibility(t *testing.T) {
 	c := NewClient(ClientOptions{})
@@ -249,14 +199,6 @@ func TestFastPathSendsWhatNetHTTPSends(t *testing.T) {
 	}
 }
 
-func gzipped(s string) string {
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	_, _ = zw.Write([]byte(s))
-	_ = zw.Close()
-	return b.String()
-}
-
 type outcome struct {
 	Status int
 	Header http.Header
@@ -269,63 +211,15 @@ type outcome struct {
 // The fast path reads every response framing as net/http does: the same
 // status, header map, body, error or not, and connection reuse.
 func TestFastPathReadsResponsesLikeNetHTTP(t *testing.T) {
-	long := strings.Repeat("abcdefghij", 1000)
-	gz := gzipped("hello, gzip")
-	for _, tc := range []struct {
-		name       string
-		method     string
-		resp       string
-		closeAfter bool
-		wantErr    bool
-		wantConns  int64
-	}{
-		{"content-length", "GET", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello", false, false, 1},
-		{"large content-length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 10000\r\n\r\n" + long, false, false, 1},
-		{"empty content-length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, false, 1},
-		{"bare LF line ends", "GET", "HTTP/1.1 200 OK\nX-A: 1\nContent-Length: 2\n\nok", false, false, 1},
-		{"chunked", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\n\r\n", false, false, 1},
-		{"chunked large", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2710\r\n" + long + "\r\n0\r\n\r\n", false, false, 1},
-		{"chunked with trailer", "GET", "HTTP/1.1 200 OK\r\nTrailer: X-Sum\r\nTransfer-Encoding: Chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Sum: 1\r\n\r\n", false, false, 1},
-		{"chunked beats content-length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", false, false, 1},
-		{"chunked malformed", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", false, true, 2},
-		{"read to close", "GET", "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", true, false, 2},
-		{"connection close", "GET", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", true, false, 2},
-		{"HTTP/1.0 default close", "GET", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", true, false, 2},
-		{"HTTP/1.0 keep-alive", "GET", "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", false, false, 1},
-		{"HTTP/1.0 ignores transfer-encoding", "GET", "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nok", true, false, 2},
-		{"HEAD with length", "HEAD", "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", false, false, 1},
-		{"204 with length", "GET", "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n", false, false, 1},
-		{"304", "GET", "HTTP/1.1 304 Not Modified\r\nEtag: \"x\"\r\n\r\n", false, false, 1},
-		{"1xx skipped", "GET", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false, false, 1},
-		{"duplicate equal lengths", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", false, false, 1},
-		{"conflicting lengths", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok", false, true, 2},
-		{"bad length", "GET", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false, true, 2},
-		{"unsupported transfer-encoding", "GET", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", false, true, 2},
-		{"truncated body", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", true, true, 2},
-		{"truncated head", "GET", "HTTP/1.1 200 OK\r\nContent-Le", true, true, 2},
-		{"no response", "GET", "", true, true, 2},
-		{"malformed status line", "GET", "HTTP/1.1 20 OK\r\n\r\n", false, true, 2},
-		{"other version", "GET", "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", false, false, 1},
-		{"malformed version", "GET", "HTTP/1.10 200 OK\r\nContent-Length: 0\r\n\r\n", false, true, 2},
-		{"folded header", "GET", "HTTP/1.1 200 OK\r\nX-Long: a\r\n  b\r\nContent-Length: 0\r\n\r\n", false, false, 1},
-		{"space in a header name", "GET", "HTTP/1.1 200 OK\r\nx bad : a\r\nContent-Length: 0\r\n\r\n", false, false, 1},
-		{"header without colon", "GET", "HTTP/1.1 200 OK\r\nNoColon\r\nContent-Length: 0\r\n\r\n", false, true, 2},
-		{"control byte in a value", "GET", "HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 0\r\n\r\n", false, true, 2},
-		{"folded first header", "GET", "HTTP/1.1 200 OK\r\n X-A: a\r\nContent-Length: 0\r\n\r\n", false, true, 2},
-		{"non-canonical and repeated keys", "GET", "HTTP/1.1 503 Service Unavailable\r\nretry-after: 2\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\ncontent-length: 0\r\n\r\n", false, false, 1},
-		{"gzip", "GET", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + strconv.Itoa(len(gz)) + "\r\n\r\n" + gz, false, false, 1},
-		{"gzip chunked", "GET", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" + strconv.FormatInt(int64(len(gz)), 16) + "\r\n" + gz + "\r\n0\r\n\r\n", false, false, 1},
-		{"bad gzip", "GET", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 4\r\n\r\nnope", false, true, 1},
-		{"unsolicited bytes after the response", "GET", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", false, false, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, tc := range h1test.Framings() {
+		t.Run(tc.Name, func(t *testing.T) {
 			var out [2]outcome
 			for i, std := range []bool{true, false} {
-				s := newScripted(t, tc.resp, tc.closeAfter)
+				s := newScripted(t, tc.Resp, tc.CloseAfter)
 				c := NewClient(ClientOptions{NoFastPath: std, Timeout: 5 * time.Second})
 				f := newFixture()
 				vu := NewVU(1, 1, c, f.reg, f.b)
-				req := Request{Method: tc.method, URL: "http://" + s.addr + "/x"}
+				req := Request{Method: tc.Method, URL: "http://" + s.addr + "/x"}
 				var o outcome
 				for range 2 {
 					r := vu.Do(context.Background(), &req)
@@ -336,7 +230,7 @@ func TestFastPathReadsResponsesLikeNetHTTP(t *testing.T) {
 						// truncated head: at EOF (fast path) or at a line
 						// without a colon.
 						o.Err = strings.ReplaceAll(r.Err.Error(), s.addr, "ADDR")
-						if tc.name == "truncated head" {
+						if tc.Name == "truncated head" {
 							o.Err = "error"
 						}
 					}
@@ -348,8 +242,8 @@ func TestFastPathReadsResponsesLikeNetHTTP(t *testing.T) {
 			if !reflect.DeepEqual(out[0], out[1]) {
 				t.Errorf("net/http: %+v\nfast path: %+v", out[0], out[1])
 			}
-			if (out[1].Err != "") != tc.wantErr || out[1].Conns != tc.wantConns {
-				t.Errorf("fast path: error %v, %d connections; want error %v, %d connections", out[1].Err != "", out[1].Conns, tc.wantErr, tc.wantConns)
+			if (out[1].Err != "") != tc.WantErr || out[1].Conns != tc.WantConns {
+				t.Errorf("fast path: error %v, %d connections; want error %v, %d connections", out[1].Err != "", out[1].Conns, tc.WantErr, tc.WantConns)
 			}
 		})
 	}
@@ -483,11 +377,8 @@ func TestClientCloseClosesFastConnections(t *testing.T) {
 	}
 	conn := vu.h1.conn
 	f.client.Close()
-	if conn.state.Load() != connClosed {
+	if conn.Acquire() {
 		t.Fatal("idle connection not closed")
-	}
-	if _, err := conn.nc.Write([]byte("x")); err == nil {
-		t.Fatal("write on a closed connection succeeded")
 	}
 	if r := vu.Do(context.Background(), req); r.Err != nil || s.conns.Load() != 2 {
 		t.Fatalf("after Close: %v, %d connections; want a new connection", r.Err, s.conns.Load())

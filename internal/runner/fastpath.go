@@ -1,0 +1,174 @@
+package runner
+
+// The fast path: plain http:// requests go through driftload's own HTTP/1.1
+// client (package h1), one keep-alive connection per VU, the whole exchange
+// on the VU's goroutine. Here the VU's connection is dialled, reused,
+// redialled and closed, and the phase instants are taken as net/http's
+// httptrace hooks would.
+
+import (
+	"context"
+	"errors"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/driftload/driftload/internal/runner/h1"
+)
+
+// h1VU is a VU's fast-path state.
+type h1VU struct {
+	mu   sync.Mutex // guards conn against abortNow
+	conn *h1.Conn
+	// old is the last connection closed: the next one takes its buffers.
+	old *h1.Conn
+	// stopAbort unregisters abortNow from the run's abort context.
+	stopAbort func() bool
+}
+
+// abortNow fails the I/O of a request in flight (the run was interrupted or
+// aborted); Do sees the abort context ended and reports the request canceled.
+func (h *h1VU) abortNow() {
+	h.mu.Lock()
+	if h.conn != nil {
+		h.conn.Abort()
+	}
+	h.mu.Unlock()
+}
+
+// dropConn closes and forgets the VU's connection.
+func (c *Client) dropConn(h *h1VU) {
+	conn := h.conn
+	if conn == nil {
+		return
+	}
+	h.mu.Lock()
+	h.conn = nil
+	h.mu.Unlock()
+	c.connsMu.Lock()
+	delete(c.conns, conn)
+	c.connsMu.Unlock()
+	_ = conn.Close()
+	h.old = conn
+}
+
+// closeConns closes every idle fast-path connection; a busy one is closed by
+// its VU when its request ends. Like Transport.CloseIdleConnections.
+func (c *Client) closeConns() {
+	c.connsMu.Lock()
+	defer c.connsMu.Unlock()
+	for conn := range c.conns {
+		if conn.CloseIdle() {
+			delete(c.conns, conn)
+		}
+	}
+}
+
+// fastPath returns the URL of req when the fast path can send it.
+func (c *Client) fastPath(req *Request) (h1.URL, bool) {
+	if !c.fast || !h1.Sendable(req.Method, req.Header) {
+		return h1.URL{}, false
+	}
+	return h1.ParseURL(req.URL)
+}
+
+// doH1 sends req over the VU's connection and reads the response. It sets
+// the tracer's instants as net/http's httptrace hooks would. It returns
+// either the response or the error of a failed dial.
+func (vu *VU) doH1(abort context.Context, req *Request, u h1.URL, deadline time.Time) (*h1.Response, error) {
+	c := vu.client
+	h := &vu.h1
+	tr := vu.tracer
+	hreq := h1.Request{Method: req.Method, URL: u, UserAgent: c.userAgent, Header: req.Header, Body: req.Body}
+	for attempt := 0; ; attempt++ {
+		conn := h.conn
+		if conn != nil && (conn.Authority() != u.Authority || !conn.Acquire()) {
+			c.dropConn(h)
+			conn = nil
+		}
+		if conn == nil {
+			var err error
+			if conn, err = vu.dialH1(abort, u, deadline); err != nil {
+				return nil, err
+			}
+		}
+		tr.gotConn = time.Now()
+		tr.reused = conn.Reused()
+		if err := conn.SetDeadline(deadline); err != nil {
+			c.dropConn(h)
+			return nil, err
+		}
+		if err := abort.Err(); err != nil {
+			// abortNow may have run before the deadline above replaced its own.
+			c.dropConn(h)
+			return nil, err
+		}
+		resp := conn.RoundTrip(&hreq)
+		tr.wroteRequest, tr.firstByte = resp.WroteRequest, resp.FirstByte
+		if resp.Retry && attempt == 0 {
+			// The server closed the idle connection (its keep-alive timeout)
+			// before reading the request: net/http would have noticed the
+			// close on its idle connection and dialled; do the same.
+			c.dropConn(h)
+			tr.getConn, tr.connectStart, tr.connectDone, tr.gotConn = time.Now(), time.Time{}, time.Time{}, time.Time{}
+			tr.wroteRequest, tr.firstByte = time.Time{}, time.Time{}
+			continue
+		}
+		if !resp.Keep || !conn.Release() {
+			c.dropConn(h)
+		}
+		return resp, nil
+	}
+}
+
+// dialH1 connects to u, reporting connect start and end to the VU's tracer
+// through the dialer (as net/http's does), bounded by the request's
+// deadline and the dialer's own timeout.
+func (vu *VU) dialH1(abort context.Context, u h1.URL, deadline time.Time) (*h1.Conn, error) {
+	c := vu.client
+	ctx, cancel := context.WithDeadline(httptrace.WithClientTrace(abort, vu.tracer.clientTrace()), deadline)
+	defer cancel()
+	h := &vu.h1
+	if h.stopAbort == nil && abort.Done() != nil {
+		h.stopAbort = context.AfterFunc(abort, h.abortNow)
+	}
+	nc, err := c.dialer.DialContext(ctx, "tcp", u.Addr())
+	if err != nil {
+		if abort.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = context.DeadlineExceeded
+		}
+		return nil, err
+	}
+	conn := h1.NewConn(nc, u.Authority, &c.h1, h.old)
+	h.old = nil
+	c.connsMu.Lock()
+	if c.conns == nil {
+		c.conns = make(map[*h1.Conn]struct{})
+	}
+	c.conns[conn] = struct{}{}
+	c.connsMu.Unlock()
+	h.mu.Lock()
+	h.conn = conn
+	h.mu.Unlock()
+	return conn, nil
+}
+
+// urlError wraps err like net/http's Client.Do: `Get "http://…": err`.
+func urlError(method, rawURL string, err error) error {
+	op := "Get"
+	if method != "" {
+		op = method[:1] + strings.ToLower(method[1:])
+	}
+	return &url.Error{Op: op, URL: rawURL, Err: err}
+}
+
+// deadlineErr turns an I/O timeout from the request's deadline into the
+// error net/http reports when a request context's deadline passes.
+func deadlineErr(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+		return context.DeadlineExceeded
+	}
+	return err
+}

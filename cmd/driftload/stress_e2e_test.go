@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -135,5 +136,41 @@ func TestStressOpenModelFindsTheTargetsCapacity(t *testing.T) {
 	}
 	if levels := bp["levels"].([]any); len(levels) < 5 || levels[0].(map[string]any)["offered_rate"].(float64) != 40 {
 		t.Errorf("levels %v, want the offered rates from 40 it/s", levels)
+	}
+}
+
+// The highest rate that still meets the thresholds: against the same target
+// of known capacity (50 in flight × 500 ms = 100 requests/s, 503 beyond),
+// the search must land within 15 % of 100 it/s in a bounded number of
+// levels, and name what failed above it.
+func TestStressFindsTheMaxSustainableRate(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, "--max-in-flight", "50", "--inject-latency", "500ms", "--key-rate", "100000")
+	dir := t.TempDir()
+	th := filepath.Join(dir, "th.json")
+	os.WriteFile(th, []byte(`{"stress": {"http_req_failed": ["rate<0.01"], "http_req_duration": ["p(95)<2000"]}}`), 0o644)
+	res := runBinary(t, dir, 4*time.Minute, "stress", "--base-url", srv.base, "--api-key", srv.key, "--thresholds", th,
+		"--find-max-rate", "--search-start", "25", "--search-hold", "3s", "--search-levels", "8",
+		"--max-vus", "200", "--max-events", "20", "--interval", "1s", "--quiet")
+	if res.code != 0 && res.code != 110 {
+		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
+	}
+	r := readResult(t, filepath.Join(dir, "stress_test_results.json"))
+	mr := r["analysis"].(map[string]any)["max_rate"].(map[string]any)
+	got := mr["max_sustainable_rate"].(float64)
+	if res.code == 110 {
+		t.Logf("driftload saturated on this machine: %v", mr["stopped"])
+	}
+	if got < 85 || got > 115 {
+		t.Errorf("max sustainable rate %v it/s, want 100 ± 15 %%\n%s", got, res.stdout)
+	}
+	if levels := mr["levels"].([]any); len(levels) > 8 {
+		t.Errorf("%d levels, want at most 8", len(levels))
+	}
+	if sig, _ := mr["first_failed_signal"].(string); res.code == 0 && !strings.Contains(sig, "http_req_failed") {
+		t.Errorf("first failed signal %q, want the error rate", sig)
+	}
+	if !strings.Contains(res.stdout, "max sustainable rate") {
+		t.Errorf("summary:\n%s", res.stdout)
 	}
 }

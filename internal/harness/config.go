@@ -102,6 +102,10 @@ type plan struct {
 	maxEvents int
 	// tls is the base TLS configuration (nil: the defaults).
 	tls *tls.Config
+	// search, when set, replaces the profile with a max-rate search; exec is
+	// then its first level. describe is the profile in one line.
+	search   *scenario.RateSearch
+	describe string
 	// stages are the executed stages of a ramping profile, VUs or arrival
 	// rate (for the test's own analysis); nil otherwise.
 	stages []runner.Stage
@@ -220,8 +224,24 @@ func (c *Config) resolve() (*plan, []error) {
 	}
 	p.sets = sets
 
+	if rs, ok := c.Options.(scenario.RateSearcher); ok && rs.RateSearch() != nil {
+		p.search = rs.RateSearch()
+		if c.Stages != "" || c.RateStages != "" || c.Rate > 0 || given("vus") || given("duration") {
+			bad("--find-max-rate chooses the rates itself: drop --stages, --rate, --rate-stages, --vus and --duration")
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errs
+	}
+	if p.search != nil {
+		e := levelExecutor(*c, p.search.Start, p.search.Hold, p.timeScale)
+		if es := e.Validate(); len(es) > 0 {
+			return nil, []error{fmt.Errorf("invalid search level: %v", errors.Join(es...))}
+		}
+		p.exec = e
+		p.describe = fmt.Sprintf("max-rate search: levels of %s from %g it/s, at most %d levels up to %g it/s (%d–%d VUs)",
+			e.Duration, p.search.Start, p.search.MaxLevels, p.search.Max, e.PreAllocatedVUs, e.MaxVUs)
+		return p, nil
 	}
 	if err := checkScaledLength(c, stages, rateStages, p.timeScale); err != nil {
 		return nil, []error{err}
@@ -234,6 +254,7 @@ func (c *Config) resolve() (*plan, []error) {
 		}
 		return nil, []error{errors.New("invalid profile: " + strings.Join(msgs, "; "))}
 	}
+	p.describe = p.exec.Describe()
 	switch e := p.exec.(type) {
 	case runner.RampingVUs:
 		p.stages = e.Stages

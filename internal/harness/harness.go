@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/exitcode"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
@@ -97,17 +98,17 @@ func Run(ctx context.Context, cfg Config) int {
 
 	shown := redact.URL(base)
 	if !cfg.Quiet {
-		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, exec.Describe(), shown)
+		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, resolved.describe, shown)
 	}
-	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, exec, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
+	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
 	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
 	windows := threshold.NewWindows(sets, intervals.every)
-	intervals.onClose = func(iv scenario.Interval) {
+	intervals.onClose = append(intervals.onClose, func(iv scenario.Interval) {
 		windows.Observe(iv.Start, iv.End, func(sel threshold.Selector) (*metrics.Sink, bool) {
 			return iv.Snap.Sink(sel.Metric, sel.Tags)
 		})
-	}
+	})
 	every := cfg.Checkpoint
 	if every == 0 && cfg.Explicit["checkpoint"] {
 		every = -1 // --checkpoint 0: never
@@ -117,29 +118,42 @@ func Run(ctx context.Context, cfg Config) int {
 	// Intervals close on a tick, so ticks are a tenth of an interval (at
 	// least 50 ms) to keep interval edges within 10 % of where they belong.
 	tick := min(time.Second, max(intervals.every/10, 50*time.Millisecond))
-	out, err := runner.Run(ctx, runner.Options{
-		Executor:  exec,
-		Iteration: inst.Iteration,
-		SetupVU:   inst.SetupVU,
-		Registry:  reg,
-		Builtins:  builtins,
-		Client:    client,
-		Seed:      cfg.Seed,
-		Tick:      tick,
-		OnTick: func(elapsed time.Duration) string {
-			progress.tick(elapsed)
-			intervals.tick(elapsed)
-			checkpoint.tick(elapsed, intervals.snapshot())
-			if !hasAbortOnFail(sets) {
-				return ""
-			}
-			failed := append(windows.Breached(elapsed), threshold.AbortCheck(sets, measurer{reg.Snapshot()}, elapsed)...)
-			if len(failed) == 0 {
-				return ""
-			}
-			return fmt.Sprintf("threshold %s %s failed (abortOnFail)", failed[0].Metric, failed[0].Expr)
-		},
-	})
+	// drive runs one executor; offset places it in the whole run (a max-rate
+	// search holds its levels one after another).
+	drive := func(exec runner.Executor, offset time.Duration) (runner.Outcome, error) {
+		return runner.Run(ctx, runner.Options{
+			Executor:  exec,
+			Iteration: inst.Iteration,
+			SetupVU:   inst.SetupVU,
+			Registry:  reg,
+			Builtins:  builtins,
+			Client:    client,
+			Seed:      cfg.Seed,
+			Tick:      tick,
+			OnTick: func(elapsed time.Duration) string {
+				elapsed += offset
+				progress.tick(elapsed)
+				intervals.tick(elapsed)
+				checkpoint.tick(elapsed, intervals.snapshot())
+				if !hasAbortOnFail(sets) {
+					return ""
+				}
+				failed := append(windows.Breached(elapsed), threshold.AbortCheck(sets, measurer{reg.Snapshot()}, elapsed)...)
+				if len(failed) == 0 {
+					return ""
+				}
+				return fmt.Sprintf("threshold %s %s failed (abortOnFail)", failed[0].Metric, failed[0].Expr)
+			},
+		})
+	}
+	var out runner.Outcome
+	var search *analysis.RateSearch
+	var best []threshold.Result
+	if resolved.search != nil {
+		out, search, best, err = runSearch(cfg, resolved, intervals, drive)
+	} else {
+		out, err = drive(exec, 0)
+	}
 	if err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
@@ -150,6 +164,11 @@ func Run(ctx context.Context, cfg Config) int {
 	snap := reg.Snapshot()
 	snap.Elapsed = out.End.Sub(out.Start)
 	results := threshold.Evaluate(sets, measurer{snap}, windows)
+	if search != nil {
+		if so, ok := inst.(scenario.RateSearchObserver); ok {
+			so.SearchDone(search)
+		}
+	}
 	findings := inst.Analyse(snap)
 
 	res, err := head.result(snap, out.Start, out.End)
@@ -168,6 +187,13 @@ func Run(ctx context.Context, cfg Config) int {
 		res.AbortReason = out.AbortReason
 	}
 	res.Run = judgeRun(cfg, out, snap, plan.End, intervals)
+	if search != nil {
+		judgeSearch(&res.Run, search, &findings)
+		// Thresholds judge each level; the file shows them at the highest
+		// level that held.
+		res.Thresholds = report.ThresholdsFromResults(best)
+		results = nil
+	}
 	if intervals.err != nil {
 		return fail(exitcode.Failure, "timeline: %v", intervals.err)
 	}
@@ -177,7 +203,7 @@ func Run(ctx context.Context, cfg Config) int {
 	conclude(res, out, threshold.Failed(results), findings)
 
 	code := res.ExitCode
-	opts := report.SummaryOptions{Color: cfg.Color, Description: exec.Describe(), Verdict: findings.Lines}
+	opts := report.SummaryOptions{Color: cfg.Color, Description: resolved.describe, Verdict: findings.Lines}
 	if err := report.WriteFile(cfg.Out, res); err != nil {
 		opts.Notes = append(opts.Notes, "result file NOT written: "+err.Error())
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %v\n", cfg.Test.Name, err)
@@ -294,7 +320,7 @@ const (
 	healthyFailRate = 0.01
 )
 
-func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env, base string) map[string]any {
+func resolvedConfig(cfg Config, describe string, env scenario.Env, base string) map[string]any {
 	c := map[string]any{}
 	for k, v := range cfg.Flags {
 		c[k] = v
@@ -305,7 +331,7 @@ func resolvedConfig(cfg Config, exec runner.Executor, env scenario.Env, base str
 	}
 	c["api_key"] = key
 	c["base_url"] = base // already redacted
-	c["executor"] = exec.Describe()
+	c["executor"] = describe
 	c["time_scale"] = cfg.TimeScale
 	c["seed"] = cfg.Seed
 	c["run_id"] = string(env.Run)

@@ -41,8 +41,11 @@ type intervals struct {
 	start    time.Duration
 	timeline report.Timeline
 	err      error
-	// onClose, when set, sees every closed interval (windowed thresholds).
-	onClose func(iv scenario.Interval)
+	// onClose see every closed interval (windowed thresholds, a max-rate
+	// search's levels).
+	onClose []func(iv scenario.Interval)
+	// planAt is when plan started in the run (a search's level).
+	planAt time.Duration
 	// service is each interval's service time and drops, for telling a
 	// saturated target from a generator short of VUs.
 	service []intervalService
@@ -77,8 +80,8 @@ func (iv *intervals) close(end time.Duration) {
 	snap := iv.reg.CloseInterval()
 	snap.Elapsed = end - iv.start
 	si := scenario.Interval{
-		Start: iv.start, End: end, VUs: iv.plan.VUsAt(end - 1),
-		OfferedRate: iv.plan.OfferedRateBetween(iv.start, end), Snap: snap,
+		Start: iv.start, End: end, VUs: iv.plan.VUsAt(end - 1 - iv.planAt),
+		OfferedRate: iv.plan.OfferedRateBetween(iv.start-iv.planAt, end-iv.planAt), Snap: snap,
 	}
 	row, err := report.TimelineIntervalOf(snap, si.Start, si.End, si.VUs, si.OfferedRate)
 	if err != nil && iv.err == nil {
@@ -90,13 +93,19 @@ func (iv *intervals) close(end time.Duration) {
 		svc.p50, svc.count = d.Percentile(50), d.Count
 	}
 	iv.service = append(iv.service, svc)
-	if iv.onClose != nil {
-		iv.onClose(si)
+	for _, f := range iv.onClose {
+		f(si)
 	}
 	if iv.obs != nil {
 		iv.obs.Observe(si)
 	}
 	iv.start = end
+}
+
+// retarget makes plan, started at offset at in the run, the one intervals
+// report VUs and offered rates from.
+func (iv *intervals) retarget(plan runner.Plan, at time.Duration) {
+	iv.plan, iv.planAt = plan, at
 }
 
 // finish closes the last, possibly partial, interval.

@@ -255,6 +255,13 @@ func fmtOffset(sec float64) string {
 	return d.String()
 }
 
+// FormatMeasuredAs renders a threshold's measured value as the summary does,
+// for a metric of type typ ("trend", "rate", ...) holding contains ("time",
+// "data", "default").
+func FormatMeasuredAs(typ, contains, expr string, x float64) string {
+	return formatMeasured(&MetricResult{Type: typ, Contains: contains}, expr, x)
+}
+
 func formatMeasured(m *MetricResult, expr string, x float64) string {
 	if m == nil {
 		return trimFloat(round(x, 4))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/runner"
@@ -152,6 +153,28 @@ func MarkSecret(fs *pflag.FlagSet, names ...string) {
 	for _, n := range names {
 		_ = fs.SetAnnotation(n, SecretFlag, []string{"true"})
 	}
+}
+
+// RateSearch asks for a search of the highest offered arrival rate that
+// still meets the test's thresholds, instead of one profile: levels held for
+// Hold each (at real time; --time-scale scales it), from Start up to Max, at
+// most MaxLevels of them.
+type RateSearch struct {
+	Start, Max float64
+	Hold       time.Duration
+	MaxLevels  int
+}
+
+// RateSearcher is implemented by options that can ask for a max-rate search;
+// RateSearch returns nil when the user did not.
+type RateSearcher interface {
+	RateSearch() *RateSearch
+}
+
+// RateSearchObserver is implemented by instances that report a max-rate
+// search in their findings: the harness hands it over before Analyse.
+type RateSearchObserver interface {
+	SearchDone(s *analysis.RateSearch)
 }
 
 // Targeter is implemented by options that name the target themselves (the

@@ -4,8 +4,12 @@ package stress
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"sync"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/driftlock"
@@ -40,7 +44,58 @@ A level's latency is judged against the p(95) threshold of http_req_duration.`,
 	DefaultDuration: 10 * time.Minute,
 	DefaultInterval: bucket,
 	SendsDetect:     true,
-	New:             newStress,
+	Options: func() scenario.Options {
+		return &Options{SearchStart: 10, SearchMax: 10000, SearchHold: 30 * time.Second, SearchLevels: 12}
+	},
+	New: newStress,
+}
+
+// Options are stress's own flags: the max-rate search.
+type Options struct {
+	// FindMaxRate replaces the profile with a search of the highest offered
+	// arrival rate that meets the thresholds.
+	FindMaxRate  bool
+	SearchStart  float64
+	SearchMax    float64
+	SearchHold   time.Duration
+	SearchLevels int
+}
+
+var _ scenario.RateSearcher = (*Options)(nil)
+
+// Bind implements scenario.Options.
+func (o *Options) Bind(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.FindMaxRate, "find-max-rate", false, "search the highest arrival rate that still meets the thresholds: step up, then bisect, holding each level for --search-hold")
+	fs.Float64Var(&o.SearchStart, "search-start", o.SearchStart, "max-rate search: the first level, iterations/s")
+	fs.Float64Var(&o.SearchMax, "search-max", o.SearchMax, "max-rate search: the highest level it may offer, iterations/s")
+	fs.DurationVar(&o.SearchHold, "search-hold", o.SearchHold, "max-rate search: how long each level is held (time-scaled)")
+	fs.IntVar(&o.SearchLevels, "search-levels", o.SearchLevels, "max-rate search: the most levels it holds")
+}
+
+// Resolve implements scenario.Options.
+func (o *Options) Resolve([]string) []error {
+	var errs []error
+	if !(o.SearchStart > 0) || math.IsInf(o.SearchStart, 0) {
+		errs = append(errs, fmt.Errorf("--search-start must be a positive rate, got %g", o.SearchStart))
+	}
+	if !(o.SearchMax >= o.SearchStart) || math.IsInf(o.SearchMax, 0) {
+		errs = append(errs, fmt.Errorf("--search-max must be at least --search-start, got %g", o.SearchMax))
+	}
+	if o.SearchHold <= 0 {
+		errs = append(errs, fmt.Errorf("--search-hold must be positive, got %s", o.SearchHold))
+	}
+	if o.SearchLevels < 1 {
+		errs = append(errs, fmt.Errorf("--search-levels must be at least 1, got %d", o.SearchLevels))
+	}
+	return errs
+}
+
+// RateSearch implements scenario.RateSearcher.
+func (o *Options) RateSearch() *scenario.RateSearch {
+	if !o.FindMaxRate {
+		return nil
+	}
+	return &scenario.RateSearch{Start: o.SearchStart, Max: o.SearchMax, Hold: o.SearchHold, MaxLevels: o.SearchLevels}
 }
 
 // stressMetrics are stress's own metrics beside the detect family.
@@ -68,6 +123,14 @@ type stress struct {
 
 	mu      sync.Mutex
 	buckets []analysis.Bucket
+	search  *analysis.RateSearch
+}
+
+// SearchDone implements scenario.RateSearchObserver.
+func (s *stress) SearchDone(r *analysis.RateSearch) {
+	s.mu.Lock()
+	s.search = r
+	s.mu.Unlock()
 }
 
 func newStress(env scenario.Env, reg *metrics.Registry) (scenario.Instance, error) {
@@ -119,8 +182,11 @@ func (s *stress) Iteration(ctx context.Context, vu *runner.VU) {
 	vu.Think(ctx, vu.Between(500*time.Millisecond, 700*time.Millisecond))
 }
 
-// The stress instance analyses interval by interval.
-var _ scenario.IntervalObserver = (*stress)(nil)
+// What the stress instance implements beside scenario.Instance.
+var (
+	_ scenario.IntervalObserver   = (*stress)(nil)
+	_ scenario.RateSearchObserver = (*stress)(nil)
+)
 
 // Interval implements scenario.IntervalObserver.
 func (s *stress) Interval() time.Duration {
@@ -164,6 +230,8 @@ type stressAnalysis struct {
 	BreakingPoint analysis.BreakingPoint `json:"breaking_point"`
 	// FailuresByStatus counts failed requests by status ("0": no response).
 	FailuresByStatus map[string]int64 `json:"failures_by_status,omitempty"`
+	// MaxRate is the max-rate search (--find-max-rate).
+	MaxRate *analysis.RateSearch `json:"max_rate,omitempty"`
 }
 
 func (s *stress) Analyse(snap *metrics.Snapshot) scenario.Findings {
@@ -182,7 +250,10 @@ func (s *stress) Analyse(snap *metrics.Snapshot) scenario.Findings {
 	if len(byStatus) > 0 {
 		lines = append(lines, "failed requests by status: "+scenario.FormatStatusCounts(byStatus))
 	}
-	return scenario.Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus}}
+	if s.search != nil {
+		lines = append(s.search.Lines(), lines...)
+	}
+	return scenario.Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus, MaxRate: s.search}}
 }
 
 // stageBounds returns when the first stage ends and when the second half of

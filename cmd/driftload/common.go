@@ -61,6 +61,8 @@ type commonFlags struct {
 	apiKeyFile      string
 	checkpoint      time.Duration
 	maxBodyBytes    int64
+	junit           string
+	summaryMD       string
 	caCert          string
 	cert            string
 	key             string
@@ -75,6 +77,8 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.DurationVar(&f.checkpoint, "checkpoint", harness.DefaultCheckpoint, "rewrite the result file this often during the run, marked complete: false, so a killed run keeps its data (0: never)")
 	fs.StringVar(&f.thresholds, "thresholds", "", "thresholds file (default ./thresholds.json if present, else the built-in one)")
 	fs.StringVar(&f.out, "out", t.ResultFile, "result file")
+	fs.StringVar(&f.junit, "junit", "", "also write a JUnit XML report (one test case per threshold and check, one for the verdict) for CI")
+	fs.StringVar(&f.summaryMD, "summary-md", "", "also write a markdown summary (verdict, thresholds table); appended to $GITHUB_STEP_SUMMARY too when that is set")
 	fs.IntVar(&f.vus, "vus", 0, fmt.Sprintf("virtual users for a constant profile (default %d)", t.DefaultVUs))
 	fs.DurationVar(&f.duration, "duration", 0, fmt.Sprintf("test duration for a constant profile (default %s)", t.DefaultDuration))
 	fs.StringVar(&f.stages, "stages", "", `ramp profile overriding the default, e.g. "30s:25,1m:50,30s:0"`)
@@ -165,7 +169,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		f.apiKey = os.Getenv("API_KEY")
 	}
 	cfg := harness.Config{
-		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, VUs: f.vus, Duration: f.duration, Stages: f.stages,
+		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,

@@ -27,8 +27,11 @@ type Config struct {
 	// in messages ("thresholds.json", "built-in thresholds").
 	Thresholds       []byte
 	ThresholdsSource string
-	// Out is the result file path.
-	Out string
+	// Out is the result file path; JUnit, SummaryMD and HTML, when set, are
+	// further files the run writes from it (a JUnit report, a markdown
+	// summary, the HTML report).
+	Out                    string
+	JUnit, SummaryMD, HTML string
 	// VUs and Duration override a constant profile (0: the test's default,
 	// unless Explicit says the user gave 0).
 	VUs      int

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/driftload/driftload/internal/analysis"
+	"github.com/driftload/driftload/internal/ciout"
 	"github.com/driftload/driftload/internal/exitcode"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
@@ -50,8 +51,10 @@ func Run(ctx context.Context, cfg Config) int {
 	sets, exec, base := resolved.sets, resolved.exec, resolved.base
 	cfg.TimeScale = resolved.timeScale
 	plan := exec.Plan()
-	if err := report.CheckOut(cfg.Out); err != nil {
-		return fail(exitcode.InvalidConfig, "%v", err)
+	for _, o := range outputs(cfg) {
+		if err := report.CheckWritable(o.flag, o.path); err != nil {
+			return fail(exitcode.InvalidConfig, "%v", err)
+		}
 	}
 	if err := checkResources(plan.MaxVUs, cfg.Embedded); err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
@@ -211,9 +214,40 @@ func Run(ctx context.Context, cfg Config) int {
 	} else {
 		opts.ResultPath = cfg.Out
 	}
+	for _, o := range outputs(cfg)[1:] {
+		if err := o.write(o.path, res); err != nil {
+			opts.Notes = append(opts.Notes, o.flag+" NOT written: "+err.Error())
+			fmt.Fprintf(cfg.Stderr, "driftload %s: %s: %v\n", cfg.Test.Name, o.flag, err)
+			code = exitcode.Failure
+		}
+	}
+	if err := ciout.AppendStepSummary(res); err != nil {
+		opts.Notes = append(opts.Notes, "$"+ciout.StepSummaryEnv+" NOT written: "+err.Error())
+	}
 	opts.Compact = cfg.Quiet
 	_ = report.WriteSummary(cfg.Stdout, res, opts)
 	return code
+}
+
+// output is a file a run writes from its result.
+type output struct {
+	flag, path string
+	write      func(path string, r *report.Result) error
+}
+
+// outputs are the files the run writes: the result file first, then those
+// asked for.
+func outputs(cfg Config) []output {
+	out := []output{{"--out", cfg.Out, report.WriteFile}}
+	for _, o := range []output{
+		{"--junit", cfg.JUnit, ciout.WriteJUnitFile},
+		{"--summary-md", cfg.SummaryMD, ciout.WriteMarkdownFile},
+	} {
+		if o.path != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // DefaultPreflightTimeout is how long the pre-flight waits for the target

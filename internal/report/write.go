@@ -15,33 +15,36 @@ import (
 // accepts a new file (a 4 KiB probe is written, synced and removed, so a full
 // or read-only filesystem shows now, not after the run). A character device
 // or a pipe is written through and only has to be openable for writing.
-func CheckOut(path string) error {
+func CheckOut(path string) error { return CheckWritable("--out", path) }
+
+// CheckWritable is CheckOut for any output file a flag names.
+func CheckWritable(flag, path string) error {
 	if path == "" {
-		return errors.New(`--out "": want a file name`)
+		return fmt.Errorf(`%s "": want a file name`, flag)
 	}
 	target, fi, err := resolve(path)
 	if err != nil {
-		return fmt.Errorf("--out %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("%s %s: %w", flag, path, unwrapPath(err))
 	}
 	if fi != nil && !fi.Mode().IsRegular() {
 		if fi.IsDir() {
-			return fmt.Errorf("--out %s: is a directory", path)
+			return fmt.Errorf("%s %s: is a directory", flag, path)
 		}
 		f, err := openThrough(target)
 		if err != nil {
-			return fmt.Errorf("--out %s: %w", path, unwrapPath(err))
+			return fmt.Errorf("%s %s: %w", flag, path, unwrapPath(err))
 		}
 		return f.Close()
 	}
 	dir := filepath.Dir(target)
 	if st, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("--out %s: directory %s: %w", path, dir, unwrapPath(err))
+		return fmt.Errorf("%s %s: directory %s: %w", flag, path, dir, unwrapPath(err))
 	} else if !st.IsDir() {
-		return fmt.Errorf("--out %s: %s is not a directory", path, dir)
+		return fmt.Errorf("%s %s: %s is not a directory", flag, path, dir)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".*.probe")
 	if err != nil {
-		return fmt.Errorf("--out %s: cannot create a file in %s: %w", path, dir, unwrapPath(err))
+		return fmt.Errorf("%s %s: cannot create a file in %s: %w", flag, path, dir, unwrapPath(err))
 	}
 	defer os.Remove(tmp.Name())
 	_, err = tmp.Write(make([]byte, 4096))
@@ -52,7 +55,7 @@ func CheckOut(path string) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("--out %s: cannot write in %s: %w", path, dir, unwrapPath(err))
+		return fmt.Errorf("%s %s: cannot write in %s: %w", flag, path, dir, unwrapPath(err))
 	}
 	return nil
 }
@@ -68,29 +71,8 @@ func WriteFile(path string, r *Result) error {
 		return fmt.Errorf("encode result: %w", err)
 	}
 	data = append(data, '\n')
-	target, fi, err := resolve(path)
-	if err != nil {
-		return fmt.Errorf("write result file %s: %w", path, err)
-	}
-	if fi != nil && !fi.Mode().IsRegular() {
-		if fi.IsDir() {
-			return fmt.Errorf("write result file %s: is a directory", path)
-		}
-		f, err := openThrough(target)
-		if err != nil {
-			return fmt.Errorf("write result file %s: %w", path, err)
-		}
-		_, err = f.Write(data)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("write result file %s: %w", path, err)
-		}
-		return nil
-	}
-	if err := writeAtomic(target, data); err != nil {
-		return fmt.Errorf("write result file %s: %w", path, err)
+	if err := WriteFileAtomic(path, data); err != nil {
+		return fmt.Errorf("write result file %s: %w", path, unwrapPath(err))
 	}
 	return nil
 }

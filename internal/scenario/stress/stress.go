@@ -251,7 +251,12 @@ func (s *stress) Analyse(snap *metrics.Snapshot) scenario.Findings {
 		lines = append(lines, "failed requests by status: "+scenario.FormatStatusCounts(byStatus))
 	}
 	if s.search != nil {
-		lines = append(s.search.Lines(), lines...)
+		// The search's levels are the verdict; the breaking-point buckets
+		// straddle its levels and stay in the data only.
+		lines = s.search.Lines()
+		if len(byStatus) > 0 {
+			lines = append(lines, "failed requests by status: "+scenario.FormatStatusCounts(byStatus))
+		}
 	}
 	return scenario.Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus, MaxRate: s.search}}
 }

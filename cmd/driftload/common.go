@@ -61,6 +61,11 @@ type commonFlags struct {
 	apiKeyFile      string
 	checkpoint      time.Duration
 	maxBodyBytes    int64
+	segment         string
+	segmentFull     string
+	segmentSequence string
+	startAt         string
+	startIn         time.Duration
 	junit           string
 	summaryMD       string
 	caCert          string
@@ -95,6 +100,11 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
 	fs.BoolVar(&f.stdlibHTTP, "stdlib-http", false, "send every request through Go's net/http client instead of driftload's own HTTP/1.1 client (slower; an escape hatch for unusual servers)")
+	fs.StringVar(&f.segment, "segment", "", `run the I-th of N equal parts of the test, "I/N" from "0/N" (several machines together make one run; merge their result files)`)
+	fs.StringVar(&f.segmentFull, "execution-segment", "", `run this part of the test, k6 syntax: "1/3:2/3"`)
+	fs.StringVar(&f.segmentSequence, "execution-segment-sequence", "", `the parts the test is cut into, k6 syntax: "0,1/3,2/3,1"`)
+	fs.StringVar(&f.startAt, "start-at", "", "start the run at this instant (RFC 3339, e.g. 2026-12-01T12:00:00Z) after the pre-flight, so machines begin together")
+	fs.DurationVar(&f.startIn, "start-in", 0, "start the run this long from now (after the pre-flight)")
 	fs.IntVar(&f.rate, "rate", 0, "open model: start this many iterations per second, whatever the latency (with --duration)")
 	fs.StringVar(&f.rateStages, "rate-stages", "", `open model: ramp the arrival rate, e.g. "1m:50,2m:200" (iterations per second)`)
 	fs.IntVar(&f.maxVUs, "max-vus", 0, fmt.Sprintf("open model: most VUs serving the schedule (default %d)", harness.DefaultMaxVUs))
@@ -174,10 +184,18 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,
 		CACert: f.caCert, Cert: f.cert, Key: f.key,
+		SegmentShort: f.segment, Segment: f.segmentFull, SegmentSequence: f.segmentSequence, StartIn: f.startIn,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
 		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: f.checkpoint,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
+	}
+	if f.startAt != "" {
+		at, err := time.Parse(time.RFC3339Nano, f.startAt)
+		if err != nil {
+			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: --start-at %q: want an RFC 3339 instant such as 2026-12-01T12:00:00Z", t.Name, f.startAt)}
+		}
+		cfg.StartAt = at
 	}
 	data, source, err := harness.ReadThresholds(f.thresholds, defaultThresholds())
 	if err != nil {

@@ -74,6 +74,15 @@ type Config struct {
 	// MaxBodyBytes bounds every response body read (0: the runner's
 	// default); a larger body fails the request ("body too large").
 	MaxBodyBytes int64
+	// Segment and SegmentSequence are k6's --execution-segment and
+	// --execution-segment-sequence; SegmentShort is --segment I/N. At most
+	// one of the two forms is given; none runs the whole test.
+	Segment, SegmentSequence, SegmentShort string
+	// StartAt, when set, is the instant the run begins (after the
+	// pre-flight, driftload waits for it), so segments on several machines
+	// start together; StartIn is the same relative to now.
+	StartAt time.Time
+	StartIn time.Duration
 	// CACert, Cert and Key are PEM files: CAs to trust beyond the system's,
 	// and a client certificate with its key (mutual TLS).
 	CACert, Cert, Key string
@@ -105,6 +114,8 @@ type plan struct {
 	maxEvents int
 	// tls is the base TLS configuration (nil: the defaults).
 	tls *tls.Config
+	// segment is the part of the test this process runs (nil: all of it).
+	segment *runner.ExecutionSegment
 	// search, when set, replaces the profile with a max-rate search; exec is
 	// then its first level. describe is the profile in one line.
 	search   *scenario.RateSearch
@@ -213,6 +224,30 @@ func (c *Config) resolve() (*plan, []error) {
 		bad("--stages (VUs) and --rate/--rate-stages (arrival rate) exclude each other")
 	}
 
+	switch {
+	case c.SegmentShort != "" && (c.Segment != "" || c.SegmentSequence != ""):
+		bad("--segment and --execution-segment/--execution-segment-sequence exclude each other")
+	case c.SegmentShort != "":
+		if seg, err := runner.ParseSegmentShorthand(c.SegmentShort); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.segment = seg
+		}
+	case c.Segment != "":
+		if seg, err := runner.ParseExecutionSegment(c.Segment, c.SegmentSequence); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.segment = seg
+		}
+	case c.SegmentSequence != "":
+		bad("--execution-segment-sequence needs --execution-segment")
+	}
+	if !c.StartAt.IsZero() && c.StartIn != 0 {
+		bad("--start-at and --start-in exclude each other")
+	}
+	if c.StartIn < 0 {
+		bad("--start-in must not be negative, got %s", c.StartIn)
+	}
 	if c.MaxBodyBytes < 0 || (given("max-body-bytes") && c.MaxBodyBytes == 0) {
 		bad("--max-body-bytes must be positive, got %d", c.MaxBodyBytes)
 	}

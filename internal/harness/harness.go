@@ -50,7 +50,11 @@ func Run(ctx context.Context, cfg Config) int {
 	}
 	sets, exec, base := resolved.sets, resolved.exec, resolved.base
 	cfg.TimeScale = resolved.timeScale
-	plan := exec.Plan()
+	plan := resolved.segment.Apply(exec.Plan())
+	startAt := cfg.StartAt
+	if cfg.StartIn > 0 {
+		startAt = time.Now().Add(cfg.StartIn)
+	}
 	for _, o := range outputs(cfg) {
 		if err := report.CheckWritable(o.flag, o.path); err != nil {
 			return fail(exitcode.InvalidConfig, "%v", err)
@@ -98,12 +102,20 @@ func Run(ctx context.Context, cfg Config) int {
 	if st, ok := inst.(scenario.Starter); ok {
 		st.Start(ctx)
 	}
+	late, err := waitForStart(ctx, startAt)
+	if err != nil {
+		return fail(exitcode.Interrupted, "interrupted before the test started (nothing measured, no result file)")
+	}
+	if late > 0 && !cfg.Quiet {
+		fmt.Fprintf(cfg.Stderr, "driftload %s: joining %s late: the run was to start at %s\n", cfg.Test.Name, late.Round(time.Millisecond), startAt.UTC().Format(time.RFC3339Nano))
+	}
 
 	shown := redact.URL(base)
 	if !cfg.Quiet {
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, resolved.describe, shown)
 	}
-	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
+	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded},
+		share: resolved.segment.String(), sequence: resolved.segment.Sequence(), startAt: startAt, late: late}
 	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
 	windows := threshold.NewWindows(sets, intervals.every)
@@ -132,6 +144,7 @@ func Run(ctx context.Context, cfg Config) int {
 			Builtins:  builtins,
 			Client:    client,
 			Seed:      cfg.Seed,
+			Segment:   resolved.segment,
 			Tick:      tick,
 			OnTick: func(elapsed time.Duration) string {
 				elapsed += offset
@@ -201,6 +214,14 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.Failure, "timeline: %v", intervals.err)
 	}
 	res.Timeline = intervals.snapshot()
+	if late > 0 {
+		// Offsets count from the shared start instant, so the intervals of
+		// segments that began at different moments line up.
+		for i := range res.Timeline.Intervals {
+			res.Timeline.Intervals[i].StartSeconds += late.Seconds()
+			res.Timeline.Intervals[i].EndSeconds += late.Seconds()
+		}
+	}
 	res.Failures = report.FailuresOf(snap)
 	addSubmetrics(res, sets, snap)
 	conclude(res, out, threshold.Failed(results), findings)
@@ -276,9 +297,12 @@ func targetOf(cfg Config) string {
 
 // resultHead is what every result file of a run carries, checkpoint or final.
 type resultHead struct {
-	cfg    Config
-	config map[string]any
-	target report.Target
+	cfg             Config
+	config          map[string]any
+	target          report.Target
+	share, sequence string
+	startAt         time.Time
+	late            time.Duration
 }
 
 // result is the result file of the run so far: its metrics and checks
@@ -294,7 +318,8 @@ func (h resultHead) result(snap *metrics.Snapshot, start, end time.Time) (*repor
 		Test:            h.cfg.Test.Name,
 		Config:          h.config,
 		Target:          h.target,
-		Share:           "0:1",
+		Share:           h.share,
+		ShareSequence:   h.sequence,
 		Start:           start.UTC(),
 		End:             end.UTC(),
 		DurationSeconds: snap.Elapsed.Seconds(),
@@ -302,7 +327,37 @@ func (h resultHead) result(snap *metrics.Snapshot, start, end time.Time) (*repor
 		Thresholds:      []report.ThresholdResult{},
 		Checks:          report.ChecksFromSnapshot(snap),
 		Run:             report.Run{Valid: true},
+		StartAt:         startAtOf(h.startAt),
+		LateSeconds:     h.late.Seconds(),
 	}, nil
+}
+
+func startAtOf(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// waitForStart sleeps until at (zero: no wait) and returns how late the run
+// starts when at has passed; an interrupt while waiting is an error.
+func waitForStart(ctx context.Context, at time.Time) (time.Duration, error) {
+	if at.IsZero() {
+		return 0, nil
+	}
+	wait := time.Until(at)
+	if wait <= 0 {
+		return -wait, nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return 0, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 }
 
 // conclude sets how the run ended: an interrupt first, then an invalid

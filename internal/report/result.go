@@ -220,6 +220,10 @@ type CheckResult struct {
 // HistogramEncoding names the encoding of Histogram.Data.
 const HistogramEncoding = "hdr-v2-compressed-base64"
 
+// HistogramOf encodes a Trend sink as the result file stores it (nil for
+// other types).
+func HistogramOf(s *metrics.Sink) (*Histogram, error) { return encodeHistogram(s) }
+
 func encodeHistogram(s *metrics.Sink) (*Histogram, error) {
 	if s.Type != metrics.Trend {
 		return nil, nil

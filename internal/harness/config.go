@@ -339,24 +339,29 @@ func checkScaledLength(c *Config, stages, rateStages []runner.Stage, scale float
 	return nil
 }
 
+// openModelVUs are the arrival-rate executors' VU bounds and backlog, with
+// their defaults.
+func (c *Config) openModelVUs() (maxVUs, pre, backlog int) {
+	maxVUs, pre, backlog = c.MaxVUs, c.PreAllocatedVUs, c.MaxBacklog
+	if maxVUs == 0 {
+		maxVUs = DefaultMaxVUs
+	}
+	if pre == 0 {
+		pre = min(maxVUs, DefaultPreAllocatedVUs)
+	}
+	if backlog == 0 {
+		backlog = runner.DefaultMaxBacklog
+	}
+	return maxVUs, pre, backlog
+}
+
 // buildExecutor resolves the profile: --stages, else --rate/--rate-stages,
 // else --vus/--duration, else the test's default, all scaled by --time-scale.
 func buildExecutor(c *Config, stages, rateStages []runner.Stage, scale float64) runner.Executor {
 	graceful := runner.ScaleDuration(runner.DefaultGracefulStop, scale)
 	rampDown := runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
 	t := c.Test
-	maxVUs := c.MaxVUs
-	if maxVUs == 0 {
-		maxVUs = DefaultMaxVUs
-	}
-	pre := c.PreAllocatedVUs
-	if pre == 0 {
-		pre = min(maxVUs, DefaultPreAllocatedVUs)
-	}
-	backlog := c.MaxBacklog
-	if backlog == 0 {
-		backlog = runner.DefaultMaxBacklog
-	}
+	maxVUs, pre, backlog := c.openModelVUs()
 	switch {
 	case c.Rate > 0:
 		d := c.Duration

@@ -141,13 +141,9 @@ func TestReportInBrowser(t *testing.T) {
 	}
 	t.Logf("%s started in %s", bin, time.Since(start).Round(time.Millisecond))
 
-	for _, name := range append(fixtures, "smoke-no-timeline") {
+	for _, name := range cases() {
 		t.Run(name, func(t *testing.T) {
-			fixture, _ := strings.CutSuffix(name, "-no-timeline")
-			r := loadFixture(t, fixture)
-			if fixture != name {
-				r.Timeline = nil
-			}
+			r := loadCase(t, name)
 			p := mustBuild(t, r)
 			file := filepath.Join(t.TempDir(), "report-"+name+".html")
 			if err := WriteFile(file, r); err != nil {

@@ -79,16 +79,10 @@ func countFinite(v Values) int {
 // with testdata/golden/NAME.html (go test -update rewrites them).
 func TestPageStructureGolden(t *testing.T) {
 	t.Parallel()
-	cases := append([]string(nil), fixtures...)
-	cases = append(cases, "smoke-no-timeline")
-	for _, name := range cases {
+	for _, name := range cases() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			fixture, _ := strings.CutSuffix(name, "-no-timeline")
-			r := loadFixture(t, fixture)
-			if fixture != name {
-				r.Timeline = nil
-			}
+			r := loadCase(t, name)
 			var buf bytes.Buffer
 			if err := Write(&buf, r); err != nil {
 				t.Fatal(err)

@@ -17,6 +17,55 @@ import (
 // stress in both models.
 var fixtures = []string{"smoke", "load", "stress", "stress-open", "soak", "capacity", "ratelimit", "http"}
 
+// variants are fixtures changed to show what no real fixture has: a file
+// without a timeline (as written before it existed), and a windowed
+// threshold with transport failures.
+var variants = map[string]struct {
+	fixture string
+	change  func(*report.Result)
+}{
+	"smoke-no-timeline": {"smoke", func(r *report.Result) { r.Timeline = nil }},
+	"smoke-windowed":    {"smoke", windowedWithTimeouts},
+}
+
+func windowedWithTimeouts(r *report.Result) {
+	at := 2.0
+	r.Thresholds = append(r.Thresholds, report.ThresholdResult{
+		Metric: "http_req_duration", Expression: "p(99)<5 over 1s", Measured: 7.959, HasData: true,
+		Window: &report.WindowVerdict{Mode: "over", Seconds: 1, EffectiveSeconds: 1, Windows: 22,
+			Worst: 7.959, WorstStartSeconds: 2, WorstEndSeconds: 3, BreachedAtSeconds: &at},
+	})
+	r.Passed, r.ExitCode = false, 99
+	for i := 10; i < 13; i++ {
+		iv := &r.Timeline.Intervals[i]
+		iv.Failures += 2
+		iv.FailuresByStatus = map[string]int64{"0": 2}
+		iv.FailuresByReason = map[string]int64{"timeout": 2}
+	}
+}
+
+// cases are the fixtures and their variants, by name.
+func cases() []string {
+	out := append([]string(nil), fixtures...)
+	for name := range variants {
+		out = append(out, name)
+	}
+	slices.Sort(out[len(fixtures):])
+	return out
+}
+
+// loadCase loads a fixture or a variant.
+func loadCase(t testing.TB, name string) *report.Result {
+	t.Helper()
+	v, ok := variants[name]
+	if !ok {
+		return loadFixture(t, name)
+	}
+	r := loadFixture(t, v.fixture)
+	v.change(r)
+	return r
+}
+
 func loadFixture(t testing.TB, name string) *report.Result {
 	t.Helper()
 	r, err := report.ReadFile(filepath.Join("testdata", name+".json"))

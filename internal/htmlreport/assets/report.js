@@ -271,6 +271,8 @@
         labelSize: 20, size: 54, grid: grid, ticks: ticks, values: tick() },
     ];
     if (spec.y_log) axes[1].splits = logSplits;
+    // Time ticks on whole seconds, minutes and hours, as m:ss reads them.
+    if (spec.x_time) axes[0].incrs = [1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
     var scales = {
       x: { time: false },
       y: { distr: spec.y_log ? 3 : 1, log: 10, range: yRange(spec, 0, spec.y_log, spec.y_fit) },

@@ -89,7 +89,8 @@ func render(w io.Writer, v view) error {
 
 // WriteFile renders r to path atomically: the page is written to a synced
 // temporary file in the same directory, then renamed over path, so a reader
-// never sees half a page. A symbolic link at path is followed.
+// never sees half a page. A symbolic link at path is followed; a device or a
+// pipe (/dev/stdout) is written through, never replaced.
 func WriteFile(path string, r *report.Result) error {
 	var buf bytes.Buffer
 	if err := Write(&buf, r); err != nil {
@@ -97,6 +98,19 @@ func WriteFile(path string, r *report.Result) error {
 	}
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		path = real
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.Write(buf.Bytes())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
+		return nil
 	}
 	if err := writeAtomic(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("write report %s: %w", path, err)

@@ -375,6 +375,37 @@ func TestCoarsenSparseTimelines(t *testing.T) {
 	}
 }
 
+func TestVerdictBanner(t *testing.T) {
+	t.Parallel()
+	failed := []report.ThresholdResult{{OK: true}, {OK: false}, {OK: false}}
+	tests := []struct {
+		name     string
+		r        report.Result
+		passed   bool
+		headline string
+		reasons  int
+	}{
+		{"passed", report.Result{Complete: true, Passed: true, Thresholds: failed[:1]}, true, "PASSED — all 1 thresholds passed", 0},
+		{"thresholds failed", report.Result{Complete: true, ExitCode: 99, Thresholds: failed}, false, "FAILED — 2 of 3 thresholds failed", 0},
+		{"verdict failed", report.Result{Complete: true, ExitCode: 99, Verdict: "p95 latency grew 80%", Thresholds: failed[:1]}, false, "FAILED", 1},
+		{"invalid run", report.Result{Complete: true, ExitCode: 110, Run: report.Run{InvalidReasons: []string{"a", "b"}}}, false, "INVALID RUN", 2},
+		{"interrupted", report.Result{Complete: true, ExitCode: 105, Interrupted: true, Aborted: true, AbortReason: "interrupted by signal"}, false, "INTERRUPTED", 1},
+		{"checkpoint", report.Result{Complete: false, Passed: true}, false, "INCOMPLETE — a checkpoint written during the run", 1},
+		{"passed but exit code not 0", report.Result{Complete: true, Passed: true, ExitCode: 1}, false, "FAILED", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := verdictOf(&tt.r)
+			if v.Passed != tt.passed || v.Headline != tt.headline || len(v.Reasons) != tt.reasons {
+				t.Errorf("got passed=%v %q reasons %q; want passed=%v %q with %d reasons", v.Passed, v.Headline, v.Reasons, tt.passed, tt.headline, tt.reasons)
+			}
+			if v.ExitMeaning == "" {
+				t.Error("no meaning for the exit code")
+			}
+		})
+	}
+}
+
 func TestWriteFileReplacesAtomically(t *testing.T) {
 	t.Parallel()
 	r := loadFixture(t, "smoke")
@@ -409,5 +440,11 @@ func TestWriteFileReplacesAtomically(t *testing.T) {
 	}
 	if err := WriteFile(filepath.Join(dir, "missing", "r.html"), r); err == nil {
 		t.Error("writing into a missing directory succeeded")
+	}
+	if err := WriteFile(os.DevNull, r); err != nil {
+		t.Errorf("writing through %s: %v", os.DevNull, err)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+		t.Errorf("%s was replaced by a file", os.DevNull)
 	}
 }

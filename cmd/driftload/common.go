@@ -66,6 +66,8 @@ type commonFlags struct {
 	caCert          string
 	cert            string
 	key             string
+	metricsAddr     string
+	metricsRemote   bool
 }
 
 func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
@@ -92,6 +94,8 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", runner.DefaultMaxBodyBytes, "most bytes of a response body driftload reads; a longer body fails the request (reason: body too large)")
 	fs.BoolVar(&f.noColor, "no-color", false, "plain output without colours (also NO_COLOR)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict, no progress or metric table")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve the live run in Prometheus format on HOST:PORT, e.g. 127.0.0.1:9464 (default off; loopback only unless --metrics-allow-remote)")
+	fs.BoolVar(&f.metricsRemote, "metrics-allow-remote", false, "let --metrics-addr listen on an address other machines can reach")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
 	fs.BoolVar(&f.stdlibHTTP, "stdlib-http", false, "send every request through Go's net/http client instead of driftload's own HTTP/1.1 client (slower; an escape hatch for unusual servers)")
@@ -176,6 +180,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		CACert: f.caCert, Cert: f.cert, Key: f.key,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
 		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: f.checkpoint,
+		MetricsAddr: f.metricsAddr, MetricsAllowRemote: f.metricsRemote,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}

@@ -67,6 +67,11 @@ func Run(ctx context.Context, cfg Config) int {
 	defer client.Close()
 	reg := metrics.NewRegistry()
 	builtins := runner.DefineBuiltins(reg)
+	metricsSrv, prom, err := startMetrics(cfg, reg)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+	defer metricsSrv.Close()
 	env := scenario.Env{
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
 		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Embedded: cfg.Embedded, Start: time.Now().UTC().Truncate(time.Second),
@@ -104,7 +109,6 @@ func Run(ctx context.Context, cfg Config) int {
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, resolved.describe, shown)
 	}
 	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
-	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
 	windows := threshold.NewWindows(sets, intervals.every)
 	intervals.onClose = append(intervals.onClose, func(iv scenario.Interval) {
@@ -112,6 +116,7 @@ func Run(ctx context.Context, cfg Config) int {
 			return iv.Snap.Sink(sel.Metric, sel.Tags)
 		})
 	})
+	live := newLive(cfg, reg, intervals, sets, windows, resolved.search != nil, prom)
 	every := cfg.Checkpoint
 	if every == 0 && cfg.Explicit["checkpoint"] {
 		every = -1 // --checkpoint 0: never
@@ -135,8 +140,8 @@ func Run(ctx context.Context, cfg Config) int {
 			Tick:      tick,
 			OnTick: func(elapsed time.Duration) string {
 				elapsed += offset
-				progress.tick(elapsed)
 				intervals.tick(elapsed)
+				live.tick(elapsed)
 				checkpoint.tick(elapsed, intervals.snapshot())
 				if !hasAbortOnFail(sets) {
 					return ""
@@ -157,6 +162,7 @@ func Run(ctx context.Context, cfg Config) int {
 	} else {
 		out, err = drive(exec, 0)
 	}
+	live.finish()
 	if err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}

@@ -66,11 +66,14 @@ type commonFlags struct {
 	segmentSequence string
 	startAt         string
 	startIn         time.Duration
+	html            string
 	junit           string
 	summaryMD       string
 	caCert          string
 	cert            string
 	key             string
+	metricsAddr     string
+	metricsRemote   bool
 }
 
 func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
@@ -82,6 +85,7 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.DurationVar(&f.checkpoint, "checkpoint", harness.DefaultCheckpoint, "rewrite the result file this often during the run, marked complete: false, so a killed run keeps its data (0: never)")
 	fs.StringVar(&f.thresholds, "thresholds", "", "thresholds file (default ./thresholds.json if present, else the built-in one)")
 	fs.StringVar(&f.out, "out", t.ResultFile, "result file")
+	fs.StringVar(&f.html, "html", "", "also write the HTML report of the run (self-contained, opens offline; the same page as driftload report)")
 	fs.StringVar(&f.junit, "junit", "", "also write a JUnit XML report (one test case per threshold and check, one for the verdict) for CI")
 	fs.StringVar(&f.summaryMD, "summary-md", "", "also write a markdown summary (verdict, thresholds table); appended to $GITHUB_STEP_SUMMARY too when that is set")
 	fs.IntVar(&f.vus, "vus", 0, fmt.Sprintf("virtual users for a constant profile (default %d)", t.DefaultVUs))
@@ -97,6 +101,8 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", runner.DefaultMaxBodyBytes, "most bytes of a response body driftload reads; a longer body fails the request (reason: body too large)")
 	fs.BoolVar(&f.noColor, "no-color", false, "plain output without colours (also NO_COLOR)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict, no progress or metric table")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve the live run in Prometheus format on HOST:PORT, e.g. 127.0.0.1:9464 (default off; loopback only unless --metrics-allow-remote)")
+	fs.BoolVar(&f.metricsRemote, "metrics-allow-remote", false, "let --metrics-addr listen on an address other machines can reach")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
 	fs.BoolVar(&f.stdlibHTTP, "stdlib-http", false, "send every request through Go's net/http client instead of driftload's own HTTP/1.1 client (slower; an escape hatch for unusual servers)")
@@ -179,7 +185,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		f.apiKey = os.Getenv("API_KEY")
 	}
 	cfg := harness.Config{
-		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, VUs: f.vus, Duration: f.duration, Stages: f.stages,
+		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, HTML: f.html, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,
@@ -187,6 +193,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		SegmentShort: f.segment, Segment: f.segmentFull, SegmentSequence: f.segmentSequence, StartIn: f.startIn,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
 		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: f.checkpoint,
+		MetricsAddr: f.metricsAddr, MetricsAllowRemote: f.metricsRemote,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
 	}

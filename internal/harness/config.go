@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/driftload/driftload/internal/livemetrics"
 	"github.com/driftload/driftload/internal/runner"
 	"github.com/driftload/driftload/internal/scenario"
 	"github.com/driftload/driftload/internal/scenario/all"
@@ -103,6 +104,11 @@ type Config struct {
 	// Explicit["checkpoint"]; negative: never, an error when explicit).
 	Checkpoint     time.Duration
 	Stdout, Stderr io.Writer
+
+	// MetricsAddr, when set, serves the live run in Prometheus format on
+	// this HOST:PORT; a host that is not loopback needs MetricsAllowRemote.
+	MetricsAddr        string
+	MetricsAllowRemote bool
 }
 
 // plan is a validated Config, ready to run.
@@ -250,6 +256,11 @@ func (c *Config) resolve() (*plan, []error) {
 	}
 	if c.MaxBodyBytes < 0 || (given("max-body-bytes") && c.MaxBodyBytes == 0) {
 		bad("--max-body-bytes must be positive, got %d", c.MaxBodyBytes)
+	}
+	if c.MetricsAddr != "" {
+		if err := livemetrics.CheckAddr(c.MetricsAddr, c.MetricsAllowRemote); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if tc, err := loadTLS(c.CACert, c.Cert, c.Key); err != nil {
 		errs = append(errs, err)

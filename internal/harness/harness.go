@@ -14,6 +14,7 @@ import (
 	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/ciout"
 	"github.com/driftload/driftload/internal/exitcode"
+	"github.com/driftload/driftload/internal/htmlreport"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/redact"
@@ -71,6 +72,11 @@ func Run(ctx context.Context, cfg Config) int {
 	defer client.Close()
 	reg := metrics.NewRegistry()
 	builtins := runner.DefineBuiltins(reg)
+	metricsSrv, prom, err := startMetrics(cfg, reg)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+	defer metricsSrv.Close()
 	env := scenario.Env{
 		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
 		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Embedded: cfg.Embedded, Start: time.Now().UTC().Truncate(time.Second),
@@ -116,7 +122,6 @@ func Run(ctx context.Context, cfg Config) int {
 	}
 	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded},
 		share: resolved.segment.String(), sequence: resolved.segment.Sequence(), startAt: startAt, late: late}
-	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
 	windows := threshold.NewWindows(sets, intervals.every)
 	intervals.onClose = append(intervals.onClose, func(iv scenario.Interval) {
@@ -124,6 +129,7 @@ func Run(ctx context.Context, cfg Config) int {
 			return iv.Snap.Sink(sel.Metric, sel.Tags)
 		})
 	})
+	live := newLive(cfg, reg, intervals, sets, windows, resolved.search != nil, prom)
 	every := cfg.Checkpoint
 	if every == 0 && cfg.Explicit["checkpoint"] {
 		every = -1 // --checkpoint 0: never
@@ -148,8 +154,8 @@ func Run(ctx context.Context, cfg Config) int {
 			Tick:      tick,
 			OnTick: func(elapsed time.Duration) string {
 				elapsed += offset
-				progress.tick(elapsed)
 				intervals.tick(elapsed)
+				live.tick(elapsed)
 				checkpoint.tick(elapsed, intervals.snapshot())
 				if !hasAbortOnFail(sets) {
 					return ""
@@ -170,6 +176,7 @@ func Run(ctx context.Context, cfg Config) int {
 	} else {
 		out, err = drive(exec, 0)
 	}
+	live.finish()
 	if err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
@@ -263,6 +270,7 @@ func outputs(cfg Config) []output {
 	for _, o := range []output{
 		{"--junit", cfg.JUnit, ciout.WriteJUnitFile},
 		{"--summary-md", cfg.SummaryMD, ciout.WriteMarkdownFile},
+		{"--html", cfg.HTML, htmlreport.WriteFile},
 	} {
 		if o.path != "" {
 			out = append(out, o)

@@ -66,6 +66,7 @@ type commonFlags struct {
 	segmentSequence string
 	startAt         string
 	startIn         time.Duration
+	lagBudget       time.Duration
 	html            string
 	junit           string
 	summaryMD       string
@@ -115,6 +116,7 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.StringVar(&f.rateStages, "rate-stages", "", `open model: ramp the arrival rate, e.g. "1m:50,2m:200" (iterations per second)`)
 	fs.IntVar(&f.maxVUs, "max-vus", 0, fmt.Sprintf("open model: most VUs serving the schedule (default %d)", harness.DefaultMaxVUs))
 	fs.IntVar(&f.preAllocatedVUs, "pre-allocated-vus", 0, fmt.Sprintf("open model: VUs started up front (default %d, at most --max-vus)", harness.DefaultPreAllocatedVUs))
+	fs.DurationVar(&f.lagBudget, "lag-budget", harness.DefaultLagBudget, "open model: how late (p99) the scheduler may start iterations before the run is invalid (raise it on a shared machine)")
 	fs.IntVar(&f.maxBacklog, "max-backlog", 0, fmt.Sprintf("open model: due iterations that may wait for a free VU before being dropped (default %d)", runner.DefaultMaxBacklog))
 	scenario.MarkSecret(fs, "api-key")
 	if t.DefaultInterval > 0 {
@@ -185,7 +187,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		f.apiKey = os.Getenv("API_KEY")
 	}
 	cfg := harness.Config{
-		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, HTML: f.html, VUs: f.vus, Duration: f.duration, Stages: f.stages,
+		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, HTML: f.html, LagBudget: f.lagBudget, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,

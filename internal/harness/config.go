@@ -218,6 +218,9 @@ func (c *Config) resolve() (*plan, []error) {
 	if (given("max-vus") && c.MaxVUs < 1) || c.MaxVUs < 0 {
 		bad("--max-vus must be at least 1, got %d", c.MaxVUs)
 	}
+	if c.LagBudget < 0 || (given("lag-budget") && c.LagBudget == 0) {
+		bad("--lag-budget must be positive, got %s", c.LagBudget)
+	}
 	if c.PreAllocatedVUs < 0 || c.MaxBacklog < 0 {
 		bad("--pre-allocated-vus and --max-backlog must not be negative")
 	}

@@ -103,7 +103,10 @@ func Run(ctx context.Context, cfg Config) int {
 	if !cfg.Quiet {
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, resolved.describe, shown)
 	}
-	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
+	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}, model: "closed"}
+	if plan.Arrival != nil {
+		head.model = "open"
+	}
 	progress := newProgress(cfg, reg, plan)
 	intervals := newIntervals(inst, reg, plan)
 	windows := threshold.NewWindows(sets, intervals.every)
@@ -279,6 +282,9 @@ type resultHead struct {
 	cfg    Config
 	config map[string]any
 	target report.Target
+	// model is the run's load model, known before it starts: a
+	// checkpoint's run says it (the rest of run is judged at the end).
+	model string
 }
 
 // result is the result file of the run so far: its metrics and checks
@@ -301,7 +307,7 @@ func (h resultHead) result(snap *metrics.Snapshot, start, end time.Time) (*repor
 		Metrics:         ms,
 		Thresholds:      []report.ThresholdResult{},
 		Checks:          report.ChecksFromSnapshot(snap),
-		Run:             report.Run{Valid: true},
+		Run:             report.Run{Model: h.model, Valid: true},
 	}, nil
 }
 

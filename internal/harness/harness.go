@@ -121,7 +121,10 @@ func Run(ctx context.Context, cfg Config) int {
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, resolved.describe, shown)
 	}
 	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded},
-		share: resolved.segment.String(), sequence: resolved.segment.Sequence(), startAt: startAt, late: late}
+		share: resolved.segment.String(), sequence: resolved.segment.Sequence(), startAt: startAt, late: late, model: "closed"}
+	if plan.Arrival != nil {
+		head.model = "open"
+	}
 	intervals := newIntervals(inst, reg, plan)
 	windows := threshold.NewWindows(sets, intervals.every)
 	intervals.onClose = append(intervals.onClose, func(iv scenario.Interval) {
@@ -311,6 +314,9 @@ type resultHead struct {
 	share, sequence string
 	startAt         time.Time
 	late            time.Duration
+	// model is the run's load model, known before it starts: a
+	// checkpoint's run says it (the rest of run is judged at the end).
+	model string
 }
 
 // result is the result file of the run so far: its metrics and checks
@@ -334,7 +340,7 @@ func (h resultHead) result(snap *metrics.Snapshot, start, end time.Time) (*repor
 		Metrics:         ms,
 		Thresholds:      []report.ThresholdResult{},
 		Checks:          report.ChecksFromSnapshot(snap),
-		Run:             report.Run{Valid: true},
+		Run:             report.Run{Model: h.model, Valid: true},
 		StartAt:         startAtOf(h.startAt),
 		LateSeconds:     h.late.Seconds(),
 	}, nil

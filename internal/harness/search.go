@@ -184,6 +184,11 @@ func levelSets(sets []threshold.Set) []threshold.Set {
 func judgeSearch(run *report.Run, s *analysis.RateSearch, f *scenario.Findings) {
 	run.InvalidReasons = nil
 	run.TargetSaturated, run.SaturationReason = s.Saturated == "target", ""
+	if run.TargetSaturated {
+		// The whole run's reason (drops against service time) does not
+		// apply to levels held one by one: the failing level says it.
+		run.SaturationReason = fmt.Sprintf("max-rate search: target saturated at %g it/s offered: %s", s.BandHigh, s.FirstSignal)
+	}
 	if s.Saturated == "driftload" {
 		run.InvalidReasons = []string{"max-rate search: " + s.Stopped}
 	}

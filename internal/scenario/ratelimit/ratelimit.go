@@ -616,7 +616,7 @@ func otherNote(n int) string {
 }
 
 func (b *rateBook) retryAfterReport() retryAfterReport {
-	r := retryAfterReport{Sources: map[string]int{}, Verdicts: map[string]int{}}
+	r := retryAfterReport{Sources: map[string]int{}, Verdicts: map[string]int{}, Probes: []probeJSON{}}
 	var kinds []string
 	for src, n := range b.sources {
 		r.Sources[src] = n

@@ -29,5 +29,6 @@ be written), 99 a threshold or the test's verdict failed, 104 invalid configurat
 		root.AddCommand(newTestCmd(t))
 	}
 	root.AddCommand(newValidateCmd(), newVersionCmd(), newServeCmd())
+	root.AddCommand(newCompareCmd())
 	return root
 }

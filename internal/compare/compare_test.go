@@ -12,6 +12,9 @@ import (
 	"github.com/driftload/driftload/internal/report"
 )
 
+// testResamples keep the tests quick; the golden files use the default.
+const testResamples = 1000
+
 // find returns the change of stat of the subject named name.
 func find(t *testing.T, c *Comparison, name, stat string) (Subject, Change) {
 	t.Helper()
@@ -31,12 +34,9 @@ func find(t *testing.T, c *Comparison, name, stat string) (Subject, Change) {
 
 func TestCompareJudgesChangesAgainstBudgets(t *testing.T) {
 	t.Parallel()
-	slowerHealth := standard(2, 20)
-	slowerHealth.endpoints[1].latency = around(0.4, 0.2) // +33 %, 0.1 ms
-	failing := standard(2, 20)
-	failing.endpoints[0].failRate = 0.05
-	fewer := standard(2, 20)
-	fewer.endpoints[0].perStep, fewer.endpoints[1].perStep = 34, 4
+	slowerHealth := variant(standard(2, 20), func(s *runSpec) { s.endpoints[1].latency = around(0.4, 0.2) }) // +33 %, 0.1 ms
+	failing := variant(standard(2, 20), func(s *runSpec) { s.endpoints[0].failRate = 0.05 })
+	fewer := variant(standard(2, 20), func(s *runSpec) { s.endpoints[0].perStep, s.endpoints[1].perStep = 34, 4 })
 	noTimeline := func(s runSpec) runSpec { s.noTimeline = true; return s }
 	cases := []struct {
 		name string
@@ -66,7 +66,7 @@ func TestCompareJudgesChangesAgainstBudgets(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			cmp, err := Compare(fakeRun(t, c.base), fakeRun(t, c.new), Options{Budgets: gate, Seed: 1})
+			cmp, err := Compare(fakeRun(t, c.base), fakeRun(t, c.new), Options{Budgets: gate, Seed: 1, Resamples: testResamples})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -102,7 +102,7 @@ func TestCompareJudgesChangesAgainstBudgets(t *testing.T) {
 
 func TestCompareIntervalsHoldTheChange(t *testing.T) {
 	t.Parallel()
-	cmp, err := Compare(fakeRun(t, standard(1, 20)), fakeRun(t, standard(2, 24)), Options{Budgets: gate, Seed: 1})
+	cmp, err := Compare(fakeRun(t, standard(1, 20)), fakeRun(t, standard(2, 24)), Options{Budgets: gate, Seed: 1, Resamples: testResamples})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,10 +144,11 @@ func TestCompareNotComparable(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			spec := standard(2, 20)
-			spec.config = c.config
-			base, new := fakeRun(t, standard(1, 20)), fakeRun(t, spec)
-			cmp, err := Compare(base, new, Options{Budgets: gate})
+			base, new := fakeRun(t, standard(1, 20)), fakeRun(t, standard(2, 20))
+			for k, v := range c.config {
+				new.Config[k] = v
+			}
+			cmp, err := Compare(base, new, Options{Budgets: gate, Resamples: 200})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -209,7 +210,7 @@ func TestCompareIsDeterministic(t *testing.T) {
 	t.Parallel()
 	base, new := fakeRun(t, standard(1, 20)), fakeRun(t, standard(2, 22))
 	doc := func(seed uint64) string {
-		c, err := Compare(base, new, Options{Budgets: gate, Seed: seed})
+		c, err := Compare(base, new, Options{Budgets: gate, Seed: seed, Resamples: 500})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,10 +241,7 @@ func TestCompareOptionsAreChecked(t *testing.T) {
 
 func TestComparisonDocumentIsVersionedJSON(t *testing.T) {
 	t.Parallel()
-	c, err := Compare(fakeRun(t, standard(1, 20)), fakeRun(t, standard(2, 24)), Options{Budgets: gate, Seed: 1, BaseFile: "a.json", NewFile: "b.json"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := comparisons(t)["regression"]
 	var b bytes.Buffer
 	if err := WriteJSON(&b, c); err != nil {
 		t.Fatal(err)

@@ -1,8 +1,11 @@
 package compare
 
 import (
+	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +32,13 @@ type runSpec struct {
 	// config overrides the fake run's configuration fields.
 	config map[string]any
 	start  time.Time
+	// key names a spec whose run can be recorded once and shared (specs
+	// from standard, unchanged but for noTimeline and start).
+	key string
 }
+
+// recorded are the fake runs of keyed specs, each recorded once.
+var recorded sync.Map // key → *report.Result
 
 // around returns a latency generator: ms plus a lognormal spread of
 // spread (0.1: about ±10 %).
@@ -40,8 +49,30 @@ func around(ms, spread float64) func(*rand.Rand, int) float64 {
 }
 
 // fakeRun records spec through a metrics registry, interval by interval,
-// and renders the result file the harness would write.
+// and renders the result file the harness would write. Each call returns
+// its own Result (its Config too), so a test may change it.
 func fakeRun(t *testing.T, spec runSpec) *report.Result {
+	t.Helper()
+	key := ""
+	if spec.key != "" && spec.config == nil {
+		key = fmt.Sprintf("%s/%v/%s", spec.key, spec.noTimeline, spec.start)
+		if r, ok := recorded.Load(key); ok {
+			c := *r.(*report.Result)
+			c.Config = maps.Clone(c.Config)
+			return &c
+		}
+	}
+	r := record(t, spec)
+	if key != "" {
+		recorded.Store(key, r)
+		c := *r
+		c.Config = maps.Clone(r.Config)
+		return &c
+	}
+	return r
+}
+
+func record(t *testing.T, spec runSpec) *report.Result {
 	t.Helper()
 	reg := metrics.NewRegistry()
 	reqs := reg.MustDefine("http_reqs", metrics.Counter, metrics.Default)
@@ -111,12 +142,21 @@ func fakeRun(t *testing.T, spec runSpec) *report.Result {
 // 20 ms and a health check at 0.3 ms, 40 s of one-second intervals.
 func standard(seed uint64, detectMs float64) runSpec {
 	return runSpec{
+		key:  fmt.Sprintf("standard/%d/%g", seed, detectMs),
 		seed: seed, steps: 40,
 		endpoints: []endpointSpec{
 			{name: "detect", perStep: 40, latency: around(detectMs, 0.15)},
 			{name: "healthz", perStep: 5, latency: around(0.3, 0.2)},
 		},
 	}
+}
+
+// variant is spec changed by change: recorded on its own, not shared.
+func variant(spec runSpec, change func(*runSpec)) runSpec {
+	spec.key = ""
+	spec.endpoints = append([]endpointSpec(nil), spec.endpoints...)
+	change(&spec)
+	return spec
 }
 
 func ptr(v float64) *float64 { return &v }

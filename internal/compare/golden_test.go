@@ -63,9 +63,9 @@ func makeComparisons(t *testing.T) map[string]*Comparison {
 		}
 		out[name] = c
 	}
-	other := standard(2, 20)
-	other.config = map[string]any{"vus": 20.0, "executor": "constant-vus: 20 VUs for 1m"}
-	c, err := Compare(base, fakeRun(t, other), opts)
+	other := fakeRun(t, standard(2, 20))
+	other.Config["vus"], other.Config["executor"] = 20.0, "constant-vus: 20 VUs for 1m"
+	c, err := Compare(base, other, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package compare
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 	"testing"
 
 	"github.com/driftload/driftload/internal/metrics"
@@ -209,25 +208,33 @@ func TestExactPercentileIsTheDistributionOfResampledPercentiles(t *testing.T) {
 			sink := sinkOf(c.values)
 			bs := sink.Buckets()
 			d := exactPercentile(bs, sink.Min, sink.Max, c.p)
+			// Resample: n draws of a sample, counted by bucket; the
+			// resampled percentile is in the first bucket whose running
+			// count reaches the rank (Buckets' rule).
 			n := sink.Count
-			var pool []float64 // the samples themselves
-			for v, k := range c.values {
-				for range k {
-					pool = append(pool, v)
+			var pool []int // a bucket index per sample
+			for j, b := range bs {
+				for range b.Count {
+					pool = append(pool, j)
 				}
 			}
 			const trials = 40000
 			rng := rand.New(rand.NewPCG(1, 2))
 			counts := make([]int, len(bs))
-			resample := metrics.NewSink(metrics.Trend)
+			drawn := make([]int64, len(bs))
+			k := rank(c.p, n)
 			for range trials {
-				resample.Reset()
+				clear(drawn)
 				for range n {
-					resample.Add(pool[rng.IntN(len(pool))])
+					drawn[pool[rng.IntN(len(pool))]]++
 				}
-				// The resample's own extremes may clamp its percentile a
-				// little below the bucket's top: count it by bucket.
-				counts[sort.SearchFloat64s(d.values, resample.Percentile(c.p))]++
+				var run int64
+				for j, m := range drawn {
+					if run += m; run >= k {
+						counts[j]++
+						break
+					}
+				}
 			}
 			cum := 0
 			for j := range bs {

@@ -16,8 +16,10 @@ func newValidateCmd() *cobra.Command {
 		Short: "Check a thresholds file (default ./thresholds.json, else the built-in one)",
 		Long: `validate checks a thresholds file: JSON syntax, expression syntax, unknown tests,
 unknown metrics, and statistics that do not exist for a metric's type (e.g. value on a
-Counter). Each problem is printed with its test, metric and expression. Exit 0 when the
-file is valid, 104 otherwise.`,
+Counter); and the "compare" section, the budgets of driftload compare ("10%", "0.5pp",
+a ratio, a duration; metrics that are trends), each bad value with its line and column.
+Each problem is printed with its test, metric and expression. Exit 0 when the file is
+valid, 104 otherwise.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := ""
@@ -41,7 +43,11 @@ file is valid, 104 otherwise.`,
 					n += len(s.Thresholds)
 				}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d thresholds in %d tests, all valid\n", source, n, len(f.Tests))
+			budgets := ""
+			if f.Compare != nil {
+				budgets = " and the compare budgets"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d thresholds in %d tests%s, all valid\n", source, n, len(f.Tests), budgets)
 			return nil
 		},
 	}

@@ -37,6 +37,9 @@ type Set struct {
 type File struct {
 	// Tests maps a test name to its sets.
 	Tests map[string][]Set
+	// Compare is the "compare" section (the budgets of `driftload
+	// compare`); nil when the file has none.
+	Compare *CompareSection
 }
 
 // TestNames returns the file's test names, sorted.
@@ -105,9 +108,11 @@ func (e *PosError) Error() string { return fmt.Sprintf("%d:%d: %s", e.Line, e.Co
 //	 "load": {...}}
 //
 // A "$comment" or "_comment" key with a string value is ignored, at the top
-// level and inside a test. JSON errors are reported as "line:column: ...";
-// every bad expression, selector or option is reported (joined) as
-// "test: metric: \"expr\": problem".
+// level and inside a test. The top-level key "compare" is not a test but the
+// budgets of `driftload compare` (CompareSection); a bad value there is
+// reported as "line:column: compare: key: problem". JSON errors are
+// reported as "line:column: ..."; every bad expression, selector or option
+// is reported (joined) as "test: metric: \"expr\": problem".
 func ParseFile(data []byte) (*File, error) {
 	p := fileParser{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
 	f, err := p.parse()
@@ -283,6 +288,17 @@ func (p *fileParser) parse() (*File, error) {
 		}
 		if strings.TrimSpace(test) == "" {
 			return nil, p.posError(at, "empty test name")
+		}
+		if test == CompareSectionName {
+			if f.Compare != nil {
+				return nil, p.posError(at, "section %q appears twice", test)
+			}
+			c, err := p.parseCompare()
+			if err != nil {
+				return nil, err
+			}
+			f.Compare = c
+			continue
 		}
 		if _, dup := f.Tests[test]; dup {
 			return nil, p.posError(at, "test %q appears twice", test)
@@ -461,7 +477,8 @@ func parseThreshold(raw json.RawMessage) (Threshold, error) {
 // Validate checks the file against the metrics each test defines (known maps
 // test name -> metric name -> type) and returns every problem at once, in a
 // stable order: unknown tests, unknown metrics, and statistics that do not
-// exist for the metric's type. It returns nil when the file is valid.
+// exist for the metric's type; then the compare section's metrics, which
+// must be Trends of some test. It returns nil when the file is valid.
 func (f *File) Validate(known map[string]map[string]metrics.Type) []error {
 	var errs []error
 	for _, test := range f.TestNames() {
@@ -485,7 +502,7 @@ func (f *File) Validate(known map[string]map[string]metrics.Type) []error {
 			}
 		}
 	}
-	return errs
+	return append(errs, f.Compare.validate(known)...)
 }
 
 func knownNames[V any](m map[string]V) string {

@@ -62,6 +62,12 @@ var fileSeeds = []string{
 	`{} {}`,
 	"  ",
 	`{"soak": {"x": ["avg<1"]}, "smoke": {"http_req_failed": ["rate<0.1", "count>1"], "zzz": ["avg<1"]}}`,
+	compareFile,
+	`{"compare": {}}`,
+	`{"compare": {"max_p95_regression": "10", "min_throughput_ratio": "0.95", "nope": 1}}`,
+	`{"compare": {"max_error_rate_increase": "0.5%", "metrics": "x", "min_latency_change": "-1ms"}}`,
+	"{\"compare\": {},\n \"compare\": {}}",
+	`{"compare": []}`,
 }
 
 // fuzzKnown is Validate's vocabulary in the fuzz targets: every metric type
@@ -265,6 +271,19 @@ func FuzzParseFile(f *testing.F) {
 						t.Fatalf("%q: negative delayAbortEval %s", th.Expr.Source, th.DelayAbortEval)
 					}
 				}
+			}
+		}
+		if c := file.Compare; c != nil {
+			for _, b := range []*float64{c.MaxP50Regression, c.MaxP95Regression, c.MaxP99Regression, c.MaxErrorRateIncrease} {
+				if b != nil && !(*b >= 0 && !math.IsInf(*b, 0)) {
+					t.Fatalf("compare budget %g accepted", *b)
+				}
+			}
+			if r := c.MinThroughputRatio; r != nil && !(*r > 0 && *r <= 1) {
+				t.Fatalf("throughput ratio %g accepted", *r)
+			}
+			if d := c.MinLatencyChange; d != nil && *d < 0 {
+				t.Fatalf("negative min latency change %s accepted", *d)
 			}
 		}
 		_ = file.Validate(fuzzKnown)

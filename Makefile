@@ -13,7 +13,8 @@ build:
 ## driftload's timing with the server's and need the CPU to themselves.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 10m ./internal/... .
+	$(GO) test -race -count=1 -timeout 10m ./internal/... ./schema .
+	$(GO) test -count=1 -run TestResultFileSizeOfLongSoaks ./schema
 	$(GO) test -race -count=1 -parallel 4 -timeout 10m ./cmd/...
 
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// --junit and --summary-md write CI reports beside the result file, and a
+// --junit, --summary-md and --html write reports beside the result file, and a
 // GitHub Actions step summary gets the markdown appended.
 func TestCIOutputs(t *testing.T) {
 	t.Parallel()
@@ -19,7 +19,7 @@ func TestCIOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, "smoke", "--embedded-target", "--duration", "2s", "--vus", "1", "--quiet",
-		"--junit", filepath.Join(dir, "junit.xml"), "--summary-md", filepath.Join(dir, "summary.md"))
+		"--junit", filepath.Join(dir, "junit.xml"), "--summary-md", filepath.Join(dir, "summary.md"), "--html", filepath.Join(dir, "report.html"))
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GITHUB_STEP_SUMMARY="+step, "NO_COLOR=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -44,6 +44,9 @@ func TestCIOutputs(t *testing.T) {
 	}
 	if suites.Failures != 0 || len(suites.Suites) != 1 || suites.Suites[0].Name != "driftload smoke" || len(suites.Suites[0].Cases) < 5 {
 		t.Fatalf("junit: %+v", suites)
+	}
+	if page, err := os.ReadFile(filepath.Join(dir, "report.html")); err != nil || !strings.Contains(string(page), "<html") || !strings.Contains(string(page), "uPlot") {
+		t.Errorf("--html: %v, %d bytes", err, len(page))
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, "summary.md"))
 	stepMD, _ := os.ReadFile(step)

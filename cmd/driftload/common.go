@@ -61,11 +61,20 @@ type commonFlags struct {
 	apiKeyFile      string
 	checkpoint      time.Duration
 	maxBodyBytes    int64
+	segment         string
+	segmentFull     string
+	segmentSequence string
+	startAt         string
+	startIn         time.Duration
+	lagBudget       time.Duration
+	html            string
 	junit           string
 	summaryMD       string
 	caCert          string
 	cert            string
 	key             string
+	metricsAddr     string
+	metricsRemote   bool
 }
 
 func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
@@ -77,6 +86,7 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.DurationVar(&f.checkpoint, "checkpoint", harness.DefaultCheckpoint, "rewrite the result file this often during the run, marked complete: false, so a killed run keeps its data (0: never)")
 	fs.StringVar(&f.thresholds, "thresholds", "", "thresholds file (default ./thresholds.json if present, else the built-in one)")
 	fs.StringVar(&f.out, "out", t.ResultFile, "result file")
+	fs.StringVar(&f.html, "html", "", "also write the HTML report of the run (self-contained, opens offline; the same page as driftload report)")
 	fs.StringVar(&f.junit, "junit", "", "also write a JUnit XML report (one test case per threshold and check, one for the verdict) for CI")
 	fs.StringVar(&f.summaryMD, "summary-md", "", "also write a markdown summary (verdict, thresholds table); appended to $GITHUB_STEP_SUMMARY too when that is set")
 	fs.IntVar(&f.vus, "vus", 0, fmt.Sprintf("virtual users for a constant profile (default %d)", t.DefaultVUs))
@@ -92,13 +102,21 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.Int64Var(&f.maxBodyBytes, "max-body-bytes", runner.DefaultMaxBodyBytes, "most bytes of a response body driftload reads; a longer body fails the request (reason: body too large)")
 	fs.BoolVar(&f.noColor, "no-color", false, "plain output without colours (also NO_COLOR)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only the verdict, no progress or metric table")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve the live run in Prometheus format on HOST:PORT, e.g. 127.0.0.1:9464 (default off; loopback only unless --metrics-allow-remote)")
+	fs.BoolVar(&f.metricsRemote, "metrics-allow-remote", false, "let --metrics-addr listen on an address other machines can reach")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
 	fs.BoolVar(&f.stdlibHTTP, "stdlib-http", false, "send every request through Go's net/http client instead of driftload's own HTTP/1.1 client (slower; an escape hatch for unusual servers)")
+	fs.StringVar(&f.segment, "segment", "", `run the I-th of N equal parts of the test, "I/N" from "0/N" (several machines together make one run; merge their result files)`)
+	fs.StringVar(&f.segmentFull, "execution-segment", "", `run this part of the test, k6 syntax: "1/3:2/3"`)
+	fs.StringVar(&f.segmentSequence, "execution-segment-sequence", "", `the parts the test is cut into, k6 syntax: "0,1/3,2/3,1"`)
+	fs.StringVar(&f.startAt, "start-at", "", "start the run at this instant (RFC 3339, e.g. 2026-12-01T12:00:00Z) after the pre-flight, so machines begin together")
+	fs.DurationVar(&f.startIn, "start-in", 0, "start the run this long from now (after the pre-flight)")
 	fs.IntVar(&f.rate, "rate", 0, "open model: start this many iterations per second, whatever the latency (with --duration)")
 	fs.StringVar(&f.rateStages, "rate-stages", "", `open model: ramp the arrival rate, e.g. "1m:50,2m:200" (iterations per second)`)
 	fs.IntVar(&f.maxVUs, "max-vus", 0, fmt.Sprintf("open model: most VUs serving the schedule (default %d)", harness.DefaultMaxVUs))
 	fs.IntVar(&f.preAllocatedVUs, "pre-allocated-vus", 0, fmt.Sprintf("open model: VUs started up front (default %d, at most --max-vus)", harness.DefaultPreAllocatedVUs))
+	fs.DurationVar(&f.lagBudget, "lag-budget", harness.DefaultLagBudget, "open model: how late (p99) the scheduler may start iterations before the run is invalid (raise it on a shared machine)")
 	fs.IntVar(&f.maxBacklog, "max-backlog", 0, fmt.Sprintf("open model: due iterations that may wait for a free VU before being dropped (default %d)", runner.DefaultMaxBacklog))
 	scenario.MarkSecret(fs, "api-key")
 	if t.DefaultInterval > 0 {
@@ -157,15 +175,24 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		return err
 	}
 	cfg := harness.Config{
-		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, VUs: f.vus, Duration: f.duration, Stages: f.stages,
+		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, HTML: f.html, LagBudget: f.lagBudget, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,
 		CACert: f.caCert, Cert: f.cert, Key: f.key,
+		SegmentShort: f.segment, Segment: f.segmentFull, SegmentSequence: f.segmentSequence, StartIn: f.startIn,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
 		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: f.checkpoint,
+		MetricsAddr: f.metricsAddr, MetricsAllowRemote: f.metricsRemote,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Color: !f.noColor && !color.NoColor && os.Getenv("NO_COLOR") == "",
+	}
+	if f.startAt != "" {
+		at, err := time.Parse(time.RFC3339Nano, f.startAt)
+		if err != nil {
+			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: --start-at %q: want an RFC 3339 instant such as 2026-12-01T12:00:00Z", t.Name, f.startAt)}
+		}
+		cfg.StartAt = at
 	}
 	data, source, err := harness.ReadThresholds(f.thresholds, defaultThresholds())
 	if err != nil {

@@ -114,7 +114,7 @@ func TestOpenModelShowsAServerFreeze(t *testing.T) {
 	th := filepath.Join(dir, "th.json")
 	os.WriteFile(th, []byte(`{"http": {"http_req_latency": ["p(99)<100000"], "http_req_duration": ["p(99)<100000"]}}`), 0o644)
 	res := runBinary(t, dir, 2*time.Minute, "http", "GET", srv.base+"/healthz",
-		"--rate", "200", "--duration", "20s", "--max-vus", "20", "--thresholds", th, "--quiet")
+		"--rate", "200", "--duration", "20s", "--max-vus", "20", "--thresholds", th, "--quiet", "--lag-budget", "200ms")
 	if res.code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}

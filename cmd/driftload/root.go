@@ -28,6 +28,6 @@ be written), 99 a threshold or the test's verdict failed, 104 invalid configurat
 	for _, t := range all.Tests {
 		root.AddCommand(newTestCmd(t))
 	}
-	root.AddCommand(newSuiteCmd(), newValidateCmd(), newVersionCmd(), newServeCmd())
+	root.AddCommand(newSuiteCmd(), newValidateCmd(), newVersionCmd(), newServeCmd(), newMergeCmd(), newReportCmd())
 	return root
 }

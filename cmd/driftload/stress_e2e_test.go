@@ -113,7 +113,7 @@ func TestStressOpenModelFindsTheTargetsCapacity(t *testing.T) {
 	dir := t.TempDir()
 	stages := stepStages(4*time.Second, 8*time.Second, 40, 60, 80, 90, 110, 130, 40)
 	res := runBinary(t, dir, 3*time.Minute, "stress", "--base-url", srv.base, "--api-key", srv.key,
-		"--rate-stages", stages, "--max-vus", "200", "--interval", "2s", "--max-events", "20", "--quiet")
+		"--rate-stages", stages, "--max-vus", "200", "--interval", "2s", "--max-events", "20", "--quiet", "--lag-budget", "200ms")
 	// A busy machine can delay the scheduler (exit 110, run invalid); the
 	// breaking point is still analysed and is what this test judges.
 	if res.code != 0 && res.code != 99 && res.code != 110 {
@@ -150,7 +150,7 @@ func TestStressFindsTheMaxSustainableRate(t *testing.T) {
 	th := filepath.Join(dir, "th.json")
 	os.WriteFile(th, []byte(`{"stress": {"http_req_failed": ["rate<0.01"], "http_req_duration": ["p(95)<2000"]}}`), 0o644)
 	res := runBinary(t, dir, 4*time.Minute, "stress", "--base-url", srv.base, "--api-key", srv.key, "--thresholds", th,
-		"--find-max-rate", "--search-start", "25", "--search-hold", "3s", "--search-levels", "8",
+		"--find-max-rate", "--search-start", "25", "--search-hold", "3s", "--search-levels", "8", "--lag-budget", "200ms",
 		"--max-vus", "200", "--max-events", "20", "--interval", "1s", "--quiet")
 	if res.code != 0 && res.code != 110 {
 		t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)

@@ -67,9 +67,10 @@ shared flags; --only and --skip choose phases, the release order stays.
 
 Before it starts it prints the plan, each phase's length and the total at --time-scale
 (ratelimit is paced in real time and is never scaled below two of its windows). Every phase
-writes its result file into --out-dir (default ./driftload-results/<run-id>/), beside
-suite_results.json (per phase: status, exit code, key figures against load's, file),
-suite_junit.xml (a test suite a phase) and suite_summary.md. With --embedded-target one
+writes its result file and HTML report into --out-dir (default ./driftload-results/<run-id>/),
+beside suite_results.json (per phase: status, exit code, key figures against load's, files),
+suite_junit.xml (a test suite a phase), suite_summary.md and suite_report.html (linking each
+phase's report). With --embedded-target one
 reference server serves the whole suite, sized to what it expects (--expected-capacity
 detectors, --ratelimit-limit per --ratelimit-window on the demo route).
 

@@ -61,9 +61,10 @@ func phaseTests(ps []map[string]any) string {
 }
 
 // The release sequence but soak against the embedded target: a plan first,
-// every phase's result file, one verdict, suite_results.json with each
-// phase against load's baseline, one JUnit suite a phase, the markdown
-// summary, and the live line naming the phase and the suite's time left.
+// every phase's result file and HTML report, one verdict, suite_results.json
+// with each phase against load's baseline, one JUnit suite a phase, the
+// markdown summary, the page linking every phase's report, and the
+// progress line naming the phase and the suite's time left.
 func TestSuitePassesAndReadsEveryPhaseAgainstLoad(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -137,6 +138,13 @@ func TestSuitePassesAndReadsEveryPhaseAgainstLoad(t *testing.T) {
 	if got := strings.Join(suites, ","); got != "driftload smoke,driftload load,driftload stress,driftload capacity,driftload ratelimit" {
 		t.Errorf("JUnit suites %s, want one a phase", got)
 	}
+	page := string(suiteFile(t, out, "suite_report.html"))
+	for _, p := range ps {
+		report := p["report"].(string)
+		if html := string(suiteFile(t, out, report)); !strings.HasPrefix(html, "<!DOCTYPE html>") || !strings.Contains(page, `<a href="`+report+`">report</a>`) {
+			t.Errorf("%s: its HTML report %s must exist and the suite's page link it", p["test"], report)
+		}
+	}
 	md := string(suiteFile(t, out, "suite_summary.md"))
 	for _, want := range []string{"# ✅ driftload suite against", "| load | ✅ passed | 0 |", "baseline", "[stress\\_test\\_results.json](stress_test_results.json)", "## ✅ driftload capacity"} {
 		if !strings.Contains(md, want) {
@@ -170,7 +178,7 @@ func TestSuiteStopsAfterAFailedSmoke(t *testing.T) {
 	for _, e := range entries {
 		files = append(files, e.Name())
 	}
-	if got := strings.Join(files, " "); got != "smoke_test_results.json suite_junit.xml suite_results.json suite_summary.md" {
+	if got := strings.Join(files, " "); got != "smoke_test_results.html smoke_test_results.json suite_junit.xml suite_report.html suite_results.json suite_summary.md" {
 		t.Errorf("files %s: only smoke ran", got)
 	}
 

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -261,15 +262,7 @@ const recoveryLatencySlack = 5.0
 func AnalyseBreakingPoint(buckets []Bucket, opts BreakingPointOptions) BreakingPoint {
 	opts = opts.withDefaults()
 	bs := slices.Clone(buckets)
-	slices.SortStableFunc(bs, func(a, b Bucket) int {
-		switch {
-		case a.Start < b.Start:
-			return -1
-		case a.Start > b.Start:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(bs, func(a, b Bucket) int { return cmp.Compare(a.Start, b.Start) })
 	bp := BreakingPoint{
 		FirstServerErrorAt: -1, FirstTimeoutAt: -1,
 		ErrorRateLimit: opts.ErrorRate, KneeFactor: opts.KneeFactor, P95Limit: opts.P95Limit,

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -44,15 +45,7 @@ func TheilSenCI(xs, ys []float64, alpha float64) (lo, hi float64, ok bool) {
 	}
 	slices.Sort(slopes)
 	ysOrdered := make([]float64, len(pts))
-	slices.SortStableFunc(pts, func(a, b point) int {
-		switch {
-		case a.x < b.x:
-			return -1
-		case a.x > b.x:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(pts, func(a, b point) int { return cmp.Compare(a.x, b.x) })
 	for i, p := range pts {
 		ysOrdered[i] = p.y
 	}

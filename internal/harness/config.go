@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/driftload/driftload/internal/livemetrics"
 	"github.com/driftload/driftload/internal/report"
 	"github.com/driftload/driftload/internal/runner"
 	"github.com/driftload/driftload/internal/scenario"
@@ -75,6 +76,15 @@ type Config struct {
 	// MaxBodyBytes bounds every response body read (0: the runner's
 	// default); a larger body fails the request ("body too large").
 	MaxBodyBytes int64
+	// Segment and SegmentSequence are k6's --execution-segment and
+	// --execution-segment-sequence; SegmentShort is --segment I/N. At most
+	// one of the two forms is given; none runs the whole test.
+	Segment, SegmentSequence, SegmentShort string
+	// StartAt, when set, is the instant the run begins (after the
+	// pre-flight, driftload waits for it), so segments on several machines
+	// start together; StartIn is the same relative to now.
+	StartAt time.Time
+	StartIn time.Duration
 	// CACert, Cert and Key are PEM files: CAs to trust beyond the system's,
 	// and a client certificate with its key (mutual TLS).
 	CACert, Cert, Key string
@@ -95,9 +105,9 @@ type Config struct {
 	// Explicit["checkpoint"]; negative: never, an error when explicit).
 	Checkpoint     time.Duration
 	Stdout, Stderr io.Writer
-	// ProgressNote, when set, is appended to every progress line, given the
-	// run's elapsed time (driftload suite: the phase and the suite's
-	// remaining time).
+	// ProgressNote, when set, is appended to every progress line and live
+	// line, given the run's elapsed time (driftload suite: the phase and the
+	// suite's remaining time).
 	ProgressNote func(elapsed time.Duration) string
 	// SkipStepSummary leaves $GITHUB_STEP_SUMMARY alone: the caller appends
 	// its own (driftload suite, once for all its phases).
@@ -106,6 +116,14 @@ type Config struct {
 	// verdict lines once its files are written. It is not called for a run
 	// that ended before measuring (a bad configuration, a failed pre-flight).
 	OnFinish func(res *report.Result, verdict []string)
+	// OnError, when set, receives the one-line message (secrets masked) of
+	// a run that ended before measuring, with its exit code.
+	OnError func(code int, msg string)
+
+	// MetricsAddr, when set, serves the live run in Prometheus format on
+	// this HOST:PORT; a host that is not loopback needs MetricsAllowRemote.
+	MetricsAddr        string
+	MetricsAllowRemote bool
 }
 
 // plan is a validated Config, ready to run.
@@ -117,6 +135,8 @@ type plan struct {
 	maxEvents int
 	// tls is the base TLS configuration (nil: the defaults).
 	tls *tls.Config
+	// segment is the part of the test this process runs (nil: all of it).
+	segment *runner.ExecutionSegment
 	// search, when set, replaces the profile with a max-rate search; exec is
 	// then its first level. describe is the profile in one line.
 	search   *scenario.RateSearch
@@ -213,6 +233,9 @@ func (c *Config) resolve() (*plan, []error) {
 	if (given("max-vus") && c.MaxVUs < 1) || c.MaxVUs < 0 {
 		bad("--max-vus must be at least 1, got %d", c.MaxVUs)
 	}
+	if c.LagBudget < 0 || (given("lag-budget") && c.LagBudget == 0) {
+		bad("--lag-budget must be positive, got %s", c.LagBudget)
+	}
 	if c.PreAllocatedVUs < 0 || c.MaxBacklog < 0 {
 		bad("--pre-allocated-vus and --max-backlog must not be negative")
 	}
@@ -225,8 +248,37 @@ func (c *Config) resolve() (*plan, []error) {
 		bad("--stages (VUs) and --rate/--rate-stages (arrival rate) exclude each other")
 	}
 
+	switch {
+	case c.SegmentShort != "" && (c.Segment != "" || c.SegmentSequence != ""):
+		bad("--segment and --execution-segment/--execution-segment-sequence exclude each other")
+	case c.SegmentShort != "":
+		if seg, err := runner.ParseSegmentShorthand(c.SegmentShort); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.segment = seg
+		}
+	case c.Segment != "":
+		if seg, err := runner.ParseExecutionSegment(c.Segment, c.SegmentSequence); err != nil {
+			errs = append(errs, err)
+		} else {
+			p.segment = seg
+		}
+	case c.SegmentSequence != "":
+		bad("--execution-segment-sequence needs --execution-segment")
+	}
+	if !c.StartAt.IsZero() && c.StartIn != 0 {
+		bad("--start-at and --start-in exclude each other")
+	}
+	if c.StartIn < 0 {
+		bad("--start-in must not be negative, got %s", c.StartIn)
+	}
 	if c.MaxBodyBytes < 0 || (given("max-body-bytes") && c.MaxBodyBytes == 0) {
 		bad("--max-body-bytes must be positive, got %d", c.MaxBodyBytes)
+	}
+	if c.MetricsAddr != "" {
+		if err := livemetrics.CheckAddr(c.MetricsAddr, c.MetricsAllowRemote); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if tc, err := loadTLS(c.CACert, c.Cert, c.Key); err != nil {
 		errs = append(errs, err)
@@ -316,24 +368,29 @@ func checkScaledLength(c *Config, stages, rateStages []runner.Stage, scale float
 	return nil
 }
 
+// openModelVUs are the arrival-rate executors' VU bounds and backlog, with
+// their defaults.
+func (c *Config) openModelVUs() (maxVUs, pre, backlog int) {
+	maxVUs, pre, backlog = c.MaxVUs, c.PreAllocatedVUs, c.MaxBacklog
+	if maxVUs == 0 {
+		maxVUs = DefaultMaxVUs
+	}
+	if pre == 0 {
+		pre = min(maxVUs, DefaultPreAllocatedVUs)
+	}
+	if backlog == 0 {
+		backlog = runner.DefaultMaxBacklog
+	}
+	return maxVUs, pre, backlog
+}
+
 // buildExecutor resolves the profile: --stages, else --rate/--rate-stages,
 // else --vus/--duration, else the test's default, all scaled by --time-scale.
 func buildExecutor(c *Config, stages, rateStages []runner.Stage, scale float64) runner.Executor {
 	graceful := runner.ScaleDuration(runner.DefaultGracefulStop, scale)
 	rampDown := runner.ScaleDuration(runner.DefaultGracefulRampDown, scale)
 	t := c.Test
-	maxVUs := c.MaxVUs
-	if maxVUs == 0 {
-		maxVUs = DefaultMaxVUs
-	}
-	pre := c.PreAllocatedVUs
-	if pre == 0 {
-		pre = min(maxVUs, DefaultPreAllocatedVUs)
-	}
-	backlog := c.MaxBacklog
-	if backlog == 0 {
-		backlog = runner.DefaultMaxBacklog
-	}
+	maxVUs, pre, backlog := c.openModelVUs()
 	switch {
 	case c.Rate > 0:
 		d := c.Duration

@@ -14,6 +14,7 @@ import (
 	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/ciout"
 	"github.com/driftload/driftload/internal/exitcode"
+	"github.com/driftload/driftload/internal/htmlreport"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/redact"
 	"github.com/driftload/driftload/internal/report"
@@ -36,6 +37,9 @@ func Run(ctx context.Context, cfg Config) int {
 	fail := func(code int, format string, args ...any) int {
 		msg := redact.Text(fmt.Sprintf(format, args...), secrets)
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s\n", cfg.Test.Name, msg)
+		if cfg.OnError != nil {
+			cfg.OnError(code, msg)
+		}
 		return code
 	}
 
@@ -49,7 +53,11 @@ func Run(ctx context.Context, cfg Config) int {
 	}
 	sets, exec, base := resolved.sets, resolved.exec, resolved.base
 	cfg.TimeScale = resolved.timeScale
-	plan := exec.Plan()
+	plan := resolved.segment.Apply(exec.Plan())
+	startAt := cfg.StartAt
+	if cfg.StartIn > 0 {
+		startAt = time.Now().Add(cfg.StartIn)
+	}
 	for _, o := range outputs(cfg) {
 		if err := report.CheckWritable(o.flag, o.path); err != nil {
 			return fail(exitcode.InvalidConfig, "%v", err)
@@ -66,6 +74,11 @@ func Run(ctx context.Context, cfg Config) int {
 	defer client.Close()
 	reg := metrics.NewRegistry()
 	builtins := runner.DefineBuiltins(reg)
+	metricsSrv, prom, err := startMetrics(cfg, reg)
+	if err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
+	defer metricsSrv.Close()
 	env := resolved.env(&cfg)
 	inst, err := cfg.Test.New(env, reg)
 	if err != nil {
@@ -92,13 +105,23 @@ func Run(ctx context.Context, cfg Config) int {
 	if st, ok := inst.(scenario.Starter); ok {
 		st.Start(ctx)
 	}
+	late, err := waitForStart(ctx, startAt)
+	if err != nil {
+		return fail(exitcode.Interrupted, "interrupted before the test started (nothing measured, no result file)")
+	}
+	if late > 0 && !cfg.Quiet {
+		fmt.Fprintf(cfg.Stderr, "driftload %s: joining %s late: the run was to start at %s\n", cfg.Test.Name, late.Round(time.Millisecond), startAt.UTC().Format(time.RFC3339Nano))
+	}
 
 	shown := redact.URL(base)
 	if !cfg.Quiet {
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s against %s\n", cfg.Test.Name, resolved.describe, shown)
 	}
-	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded}}
-	progress := newProgress(cfg, reg, plan)
+	head := resultHead{cfg: cfg, config: resolvedConfig(cfg, resolved.describe, env, shown), target: report.Target{BaseURL: shown, Embedded: cfg.Embedded},
+		share: resolved.segment.String(), sequence: resolved.segment.Sequence(), startAt: startAt, late: late, model: "closed"}
+	if plan.Arrival != nil {
+		head.model = "open"
+	}
 	intervals := newIntervals(inst, reg, plan)
 	windows := threshold.NewWindows(sets, intervals.every)
 	intervals.onClose = append(intervals.onClose, func(iv scenario.Interval) {
@@ -106,6 +129,7 @@ func Run(ctx context.Context, cfg Config) int {
 			return iv.Snap.Sink(sel.Metric, sel.Tags)
 		})
 	})
+	live := newLive(cfg, reg, intervals, sets, windows, resolved.search != nil, prom)
 	every := cfg.Checkpoint
 	if every == 0 && cfg.Explicit["checkpoint"] {
 		every = -1 // --checkpoint 0: never
@@ -126,11 +150,12 @@ func Run(ctx context.Context, cfg Config) int {
 			Builtins:  builtins,
 			Client:    client,
 			Seed:      cfg.Seed,
+			Segment:   resolved.segment,
 			Tick:      tick,
 			OnTick: func(elapsed time.Duration) string {
 				elapsed += offset
-				progress.tick(elapsed)
 				intervals.tick(elapsed)
+				live.tick(elapsed)
 				checkpoint.tick(elapsed, intervals.snapshot())
 				if !hasAbortOnFail(sets) {
 					return ""
@@ -151,6 +176,7 @@ func Run(ctx context.Context, cfg Config) int {
 	} else {
 		out, err = drive(exec, 0)
 	}
+	live.finish()
 	if err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
@@ -195,6 +221,14 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.Failure, "timeline: %v", intervals.err)
 	}
 	res.Timeline = intervals.snapshot()
+	if late > 0 {
+		// Offsets count from the shared start instant, so the intervals of
+		// segments that began at different moments line up.
+		for i := range res.Timeline.Intervals {
+			res.Timeline.Intervals[i].StartSeconds += late.Seconds()
+			res.Timeline.Intervals[i].EndSeconds += late.Seconds()
+		}
+	}
 	res.Failures = report.FailuresOf(snap)
 	addSubmetrics(res, sets, snap)
 	conclude(res, out, threshold.Failed(results), findings)
@@ -241,6 +275,7 @@ func outputs(cfg Config) []output {
 	for _, o := range []output{
 		{"--junit", cfg.JUnit, ciout.WriteJUnitFile},
 		{"--summary-md", cfg.SummaryMD, ciout.WriteMarkdownFile},
+		{"--html", cfg.HTML, htmlreport.WriteFile},
 	} {
 		if o.path != "" {
 			out = append(out, o)
@@ -275,9 +310,15 @@ func targetOf(cfg Config) string {
 
 // resultHead is what every result file of a run carries, checkpoint or final.
 type resultHead struct {
-	cfg    Config
-	config map[string]any
-	target report.Target
+	cfg             Config
+	config          map[string]any
+	target          report.Target
+	share, sequence string
+	startAt         time.Time
+	late            time.Duration
+	// model is the run's load model, known before it starts: a
+	// checkpoint's run says it (the rest of run is judged at the end).
+	model string
 }
 
 // result is the result file of the run so far: its metrics and checks
@@ -293,15 +334,46 @@ func (h resultHead) result(snap *metrics.Snapshot, start, end time.Time) (*repor
 		Test:            h.cfg.Test.Name,
 		Config:          h.config,
 		Target:          h.target,
-		Share:           "0:1",
+		Share:           h.share,
+		ShareSequence:   h.sequence,
 		Start:           start.UTC(),
 		End:             end.UTC(),
 		DurationSeconds: snap.Elapsed.Seconds(),
 		Metrics:         ms,
 		Thresholds:      []report.ThresholdResult{},
 		Checks:          report.ChecksFromSnapshot(snap),
-		Run:             report.Run{Valid: true},
+		Run:             report.Run{Model: h.model, Valid: true},
+		StartAt:         startAtOf(h.startAt),
+		LateSeconds:     h.late.Seconds(),
 	}, nil
+}
+
+func startAtOf(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// waitForStart sleeps until at (zero: no wait) and returns how late the run
+// starts when at has passed; an interrupt while waiting is an error.
+func waitForStart(ctx context.Context, at time.Time) (time.Duration, error) {
+	if at.IsZero() {
+		return 0, nil
+	}
+	wait := time.Until(at)
+	if wait <= 0 {
+		return -wait, nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return 0, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 }
 
 // conclude sets how the run ended: an interrupt first, then an invalid

@@ -81,14 +81,7 @@ func runSearch(cfg Config, p *plan, iv *intervals, drive func(runner.Executor, t
 // with a graceful stop of at most half the hold so a slow target cannot
 // stretch a level far.
 func levelExecutor(cfg Config, rate float64, hold time.Duration, scale float64) runner.ConstantArrivalRate {
-	maxVUs := cfg.MaxVUs
-	if maxVUs == 0 {
-		maxVUs = DefaultMaxVUs
-	}
-	pre := cfg.PreAllocatedVUs
-	if pre == 0 {
-		pre = min(maxVUs, DefaultPreAllocatedVUs)
-	}
+	maxVUs, pre, backlog := cfg.openModelVUs()
 	d := runner.ScaleDuration(hold, scale)
 	// Rates below 10 it/s keep their tenth: 2.5 it/s is 25 per 10 s.
 	n, unit := int(math.Round(rate)), time.Second
@@ -97,10 +90,7 @@ func levelExecutor(cfg Config, rate float64, hold time.Duration, scale float64) 
 	}
 	e := runner.NewConstantArrivalRate(max(n, 1), d, pre, maxVUs)
 	e.TimeUnit = unit
-	e.MaxBacklog = cfg.MaxBacklog
-	if e.MaxBacklog == 0 {
-		e.MaxBacklog = runner.DefaultMaxBacklog
-	}
+	e.MaxBacklog = backlog
 	e.GracefulStop = min(runner.ScaleDuration(runner.DefaultGracefulStop, scale), d/2)
 	return e
 }
@@ -194,6 +184,11 @@ func levelSets(sets []threshold.Set) []threshold.Set {
 func judgeSearch(run *report.Run, s *analysis.RateSearch, f *scenario.Findings) {
 	run.InvalidReasons = nil
 	run.TargetSaturated, run.SaturationReason = s.Saturated == "target", ""
+	if run.TargetSaturated {
+		// The whole run's reason (drops against service time) does not
+		// apply to levels held one by one: the failing level says it.
+		run.SaturationReason = fmt.Sprintf("max-rate search: target saturated at %g it/s offered: %s", s.BandHigh, s.FirstSignal)
+	}
 	if s.Saturated == "driftload" {
 		run.InvalidReasons = []string{"max-rate search: " + s.Stopped}
 	}

@@ -5,8 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/report"
 	"github.com/driftload/driftload/internal/runner"
+	"github.com/driftload/driftload/internal/scenario"
 )
 
 // snapshotWithFailures returns a snapshot with n requests of which failed failed.
@@ -56,5 +59,20 @@ func TestJudgeRun(t *testing.T) {
 				t.Fatalf("offered rate %g, want 100/s", r.OfferedRate)
 			}
 		})
+	}
+}
+
+// A search ended by a saturated target says so in the run, as a run that
+// dropped iterations does: readers print the reason beside the flag.
+func TestJudgeSearchGivesTheSaturationReason(t *testing.T) {
+	s := &analysis.RateSearch{Saturated: "target", BandLow: 80, BandHigh: 120, MaxSustainableRate: 80, FirstSignal: "achieved 98.0 of 120.0 it/s"}
+	run := report.Run{Model: "open", Valid: true}
+	var f scenario.Findings
+	judgeSearch(&run, s, &f)
+	if !run.TargetSaturated || !strings.Contains(run.SaturationReason, "120 it/s") || !strings.Contains(run.SaturationReason, s.FirstSignal) {
+		t.Errorf("target_saturated %v, reason %q: want the failing level and its signal", run.TargetSaturated, run.SaturationReason)
+	}
+	if !run.Valid || f.Failed {
+		t.Errorf("valid %v, failed %v: a saturated target is a finding, not a failed run", run.Valid, f.Failed)
 	}
 }

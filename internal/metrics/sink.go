@@ -172,6 +172,34 @@ func (s *Sink) Percentile(p float64) float64 {
 	return max(s.Min, min(v, s.Max))
 }
 
+// CountsAtOrBelow returns, for each of bounds (ascending, in the metric's
+// unit), how many samples of a Trend are at or below it: the cumulative
+// buckets of a Prometheus histogram. A sample counts as its histogram
+// bucket's lowest value, so a bound splits samples with the histogram's
+// 3-significant-digit precision. Other types and empty sinks give zeros.
+func (s *Sink) CountsAtOrBelow(bounds []float64) []int64 {
+	out := make([]int64, len(bounds))
+	if s.Type != Trend || s.Count == 0 {
+		return out
+	}
+	i := 0
+	var below int64
+	for value, count := range s.hist.ForEachBucket {
+		for i < len(bounds) && float64(value) > bounds[i]*TrendScale {
+			out[i] = below
+			i++
+		}
+		if i == len(bounds) {
+			break
+		}
+		below += count
+	}
+	for ; i < len(bounds); i++ {
+		out[i] = below
+	}
+	return out
+}
+
 // Stat returns the named statistic: avg, min, med, max, p (with pct), count,
 // rate, value, passes, fails. elapsed turns a Counter's sum into a per-second
 // rate. ok is false when the statistic does not exist for the type or there

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -155,5 +156,32 @@ func TestPercentileKey(t *testing.T) {
 		if got := PercentileKey(p); got != want {
 			t.Errorf("PercentileKey(%g) = %q, want %q", p, got, want)
 		}
+	}
+}
+
+func TestCountsAtOrBelowAreCumulativeBuckets(t *testing.T) {
+	trend := NewSink(Trend)
+	for _, v := range []float64{0.4, 1, 1, 2.5, 10, 250, 7_200_000} {
+		trend.Add(v)
+	}
+	counter := NewSink(Counter)
+	counter.Add(3)
+	bounds := []float64{0.5, 1, 2, 5, 100, 1000}
+	cases := []struct {
+		name string
+		sink *Sink
+		want []int64
+	}{
+		{"trend", trend, []int64{1, 3, 3, 4, 5, 6}},
+		{"empty trend", NewSink(Trend), []int64{0, 0, 0, 0, 0, 0}},
+		{"not a trend", counter, []int64{0, 0, 0, 0, 0, 0}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := c.sink.CountsAtOrBelow(bounds)
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("CountsAtOrBelow(%v) = %v, want %v", bounds, got, c.want)
+			}
+		})
 	}
 }

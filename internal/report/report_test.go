@@ -73,11 +73,16 @@ func sampleResult(t *testing.T) *Result {
 	start := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	return &Result{
 		SchemaVersion: SchemaVersion, Tool: Tool{Name: "driftload", Version: "test"}, Test: "smoke",
-		Config: map[string]any{"vus": 5, "api_key": "[redacted]"}, Target: Target{BaseURL: "http://127.0.0.1:8080"},
-		Share: "0:1", Start: start, End: start.Add(10 * time.Second), DurationSeconds: 10,
+		// What the harness always echoes, and one flag.
+		Config: map[string]any{
+			"vus": 5, "api_key": "[redacted]", "base_url": "http://127.0.0.1:8080", "executor": "constant-vus: 5 VUs for 10s",
+			"time_scale": 1, "seed": 1, "run_id": "golden01", "thresholds": "built-in thresholds", "out": "smoke_test_results.json",
+		},
+		Target: Target{BaseURL: "http://127.0.0.1:8080"}, Share: "0:1", Start: start, End: start.Add(10 * time.Second), DurationSeconds: 10,
 		Metrics: ms, Thresholds: ThresholdsFromResults(th), Checks: ChecksFromSnapshot(snap),
 		ExitCode: 99,
 		Run:      Run{Model: "closed", Valid: true, AchievedRate: 10, CPU: 0.05},
+		Complete: true,
 	}
 }
 

@@ -29,10 +29,16 @@ type Result struct {
 	Target Target         `json:"target"`
 	// Share is the part of the whole test this run executed, as k6's
 	// execution segments: "0:1" is the whole test.
-	Share           string    `json:"share"`
-	Start           time.Time `json:"start"`
-	End             time.Time `json:"end"`
-	DurationSeconds float64   `json:"duration_seconds"`
+	Share string `json:"share"`
+	// ShareSequence is the segment sequence Share belongs to ("0,1/3,2/3,1").
+	ShareSequence string `json:"share_sequence,omitempty"`
+	// StartAt is the instant the run was to start (--start-at/--start-in),
+	// shared by every segment; LateSeconds how late this one began.
+	StartAt         *time.Time `json:"start_at,omitempty"`
+	LateSeconds     float64    `json:"late_seconds,omitempty"`
+	Start           time.Time  `json:"start"`
+	End             time.Time  `json:"end"`
+	DurationSeconds float64    `json:"duration_seconds"`
 	// Metrics, by name, with k6's summary keys in values.
 	Metrics    map[string]*MetricResult `json:"metrics"`
 	Thresholds []ThresholdResult        `json:"thresholds"`
@@ -213,6 +219,10 @@ type CheckResult struct {
 
 // HistogramEncoding names the encoding of Histogram.Data.
 const HistogramEncoding = "hdr-v2-compressed-base64"
+
+// HistogramOf encodes a Trend sink as the result file stores it (nil for
+// other types).
+func HistogramOf(s *metrics.Sink) (*Histogram, error) { return encodeHistogram(s) }
 
 func encodeHistogram(s *metrics.Sink) (*Histogram, error) {
 	if s.Type != metrics.Trend {

@@ -17,6 +17,9 @@ func (p *ArrivalPlan) Offered(t time.Duration) float64 {
 		a := (seg.r1 - seg.r0) / float64(seg.dur)
 		n = seg.count0 + seg.r0*d + a*d*d/2
 	}
+	if p.stripe != nil {
+		return min(n*p.stripe.share(), float64(p.Total))
+	}
 	return min(n, float64(p.Total))
 }
 
@@ -28,7 +31,11 @@ func (p *ArrivalPlan) RateAt(t time.Duration) float64 {
 	for _, seg := range p.segments {
 		if t >= seg.start && t < seg.start+seg.dur {
 			f := float64(t-seg.start) / float64(seg.dur)
-			return (seg.r0 + (seg.r1-seg.r0)*f) * float64(time.Second)
+			r := (seg.r0 + (seg.r1-seg.r0)*f) * float64(time.Second)
+			if p.stripe != nil {
+				r *= p.stripe.share()
+			}
+			return r
 		}
 	}
 	return 0

@@ -22,6 +22,9 @@ type ArrivalPlan struct {
 	PreAllocatedVUs int
 	// MaxBacklog bounds due iterations waiting for a VU.
 	MaxBacklog int
+	// stripe, when set, keeps only an execution segment's iterations: the
+	// k-th of the plan is the stripe's k-th of the whole schedule.
+	stripe *ExecutionSegment
 }
 
 // rateSegment is a stretch of linearly changing rate: from r0 to r1
@@ -66,6 +69,9 @@ func newArrivalPlan(startRate float64, timeUnit time.Duration, stages []Stage) *
 func (p *ArrivalPlan) At(k int64) (time.Duration, bool) {
 	if k < 0 || k >= p.Total {
 		return 0, false
+	}
+	if p.stripe != nil {
+		k = p.stripe.Nth(k)
 	}
 	target := float64(k)
 	for i, seg := range p.segments {

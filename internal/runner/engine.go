@@ -28,6 +28,8 @@ type Options struct {
 	Client    *Client
 	// Seed seeds every VU's RNG (with the VU's id).
 	Seed uint64
+	// Segment, when set, runs only that execution segment of the plan.
+	Segment *ExecutionSegment
 	// SetupVU, when set, runs once when a VU is created (attach per-VU state to vu.Data).
 	SetupVU func(vu *VU)
 	// Tick is the cadence of OnTick (default 1 s).
@@ -118,7 +120,7 @@ func Run(ctx context.Context, opts Options) (out Outcome, err error) {
 	defer abort()
 	e := &engine{
 		opts:     opts,
-		plan:     opts.Executor.Plan(),
+		plan:     opts.Segment.Apply(opts.Executor.Plan()),
 		rec:      opts.Registry.NewRecorder(),
 		hardCtx:  hardCtx,
 		abortCtx: abortCtx,
@@ -282,7 +284,7 @@ func (e *engine) freeSlotLocked() *vuSlot {
 			return s
 		}
 	}
-	vu := NewVU(len(e.slots)+1, e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
+	vu := NewVU(e.plan.VUID(len(e.slots)), e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
 	vu.abort = e.abortCtx
 	if e.opts.SetupVU != nil {
 		e.opts.SetupVU(vu)

@@ -55,6 +55,17 @@ type Plan struct {
 	// Arrival, when set, makes this an open-model plan: iterations start on
 	// its schedule, on whichever VU is free; Steps are unused.
 	Arrival *ArrivalPlan
+	// vuID numbers the i-th VU (from 0); nil numbers them from 1. An
+	// execution segment numbers them by their slot in the whole test.
+	vuID func(i int) int
+}
+
+// VUID is the id of the plan's i-th VU (from 0).
+func (p Plan) VUID(i int) int {
+	if p.vuID != nil {
+		return p.vuID(i)
+	}
+	return i + 1
 }
 
 // MaxDuration is the longest the plan can run, graceful stop included.

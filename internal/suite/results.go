@@ -54,6 +54,8 @@ type SuiteFiles struct {
 	Results string `json:"results"`
 	JUnit   string `json:"junit"`
 	Summary string `json:"summary"`
+	// Page is the suite's HTML page, linking each phase's HTML report.
+	Page string `json:"page"`
 }
 
 // PhaseResult is one phase in suite_results.json.
@@ -67,6 +69,9 @@ type PhaseResult struct {
 	// File is the phase's result file, relative to the suite's directory;
 	// absent when none was written.
 	File string `json:"file,omitempty"`
+	// Report is the phase's HTML report (driftload report's page), relative
+	// to the suite's directory; absent when none was written.
+	Report string `json:"report,omitempty"`
 	// Profile is the phase's run as planned, PlannedSeconds its length.
 	Profile         string  `json:"profile"`
 	PlannedSeconds  float64 `json:"planned_seconds"`

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/driftload/driftload/internal/ciout"
@@ -123,8 +122,8 @@ func (r *run) runPhase(ctx context.Context, i int, stderr io.Writer) int {
 			i+1, len(p.Phases), ph.Test.Name, Dur(ph.Preview.Length), Dur(p.remaining(i, 0)))
 	}
 	cfg := ph.Config
-	tee := &lastLine{w: stderr}
-	cfg.Stderr = tee
+	errLine := ""
+	cfg.OnError = func(_ int, msg string) { errLine = msg }
 	cfg.ProgressNote = func(elapsed time.Duration) string {
 		return fmt.Sprintf("· suite %d/%d, %s left", i+1, len(p.Phases), Dur(p.remaining(i, elapsed)))
 	}
@@ -134,17 +133,15 @@ func (r *run) runPhase(ctx context.Context, i int, stderr io.Writer) int {
 	}
 	start := p.now()
 	code := harness.Run(ctx, cfg)
-	file := ""
-	if _, err := os.Stat(cfg.Out); err == nil {
-		file = filepath.Base(cfg.Out)
-	}
-	r.record(i, code, verdict, tee.last(), p.now().Sub(start), file)
+	r.record(i, code, verdict, errLine, p.now().Sub(start), written(cfg.Out))
+	r.res.Phases[i].Report = written(cfg.HTML)
 	return code
 }
 
 // record books how phase i ended: its exit code, its result (r.results[i],
-// nil when it measured nothing), the test's verdict lines, the last line it
-// wrote on stderr, how long it took and its result file ("" when none).
+// nil when it measured nothing), the test's verdict lines, its one-line
+// error (a run that ended before measuring), how long it took and its
+// result file ("" when none).
 func (r *run) record(i, code int, verdict []string, errLine string, took time.Duration, file string) {
 	ph, pr := &r.p.Phases[i], &r.res.Phases[i]
 	pr.ExitCode = &code
@@ -154,7 +151,7 @@ func (r *run) record(i, code int, verdict []string, errLine string, took time.Du
 	res := r.results[i]
 	if res == nil {
 		// Ended before measuring: the harness's one-line error says why.
-		pr.Reason = strings.TrimPrefix(errLine, "driftload "+ph.Test.Name+": ")
+		pr.Reason = errLine
 		return
 	}
 	pr.DurationSeconds = res.DurationSeconds
@@ -168,8 +165,16 @@ func (r *run) record(i, code int, verdict []string, errLine string, took time.Du
 	}
 }
 
+// written is path's base name when the file exists, else "".
+func written(path string) string {
+	if _, err := os.Stat(path); err != nil {
+		return ""
+	}
+	return filepath.Base(path)
+}
+
 // reasonOf says in one line why a phase with a result did not pass ("" when
-// it did); errLine is the last line the phase wrote on stderr.
+// it did); errLine is the harness's error, if any (a file not written).
 func reasonOf(code int, res *report.Result, errLine string) string {
 	switch code {
 	case exitcode.OK:
@@ -191,8 +196,7 @@ func reasonOf(code int, res *report.Result, errLine string) string {
 		}
 		return strings.Join(why, "; ")
 	}
-	_, msg, _ := strings.Cut(errLine, ": ")
-	return orDefault(msg, errLine)
+	return orDefault(errLine, "unexpected failure: a file of the run was not written (its summary says which)")
 }
 
 // remaining is the suite's planned time left at elapsed into phase i.
@@ -216,7 +220,7 @@ func (p *Plan) newResults(start time.Time) *Results {
 		Policy:         Policy(p.ContinueOnFail),
 		Start:          start.UTC(),
 		PlannedSeconds: p.Total().Seconds(),
-		Files:          SuiteFiles{Results: ResultsFile, JUnit: JUnitFile, Summary: SummaryFile},
+		Files:          SuiteFiles{Results: ResultsFile, JUnit: JUnitFile, Summary: SummaryFile, Page: PageFile},
 	}
 	for _, ph := range p.Phases {
 		res.Phases = append(res.Phases, PhaseResult{
@@ -278,6 +282,7 @@ func (r *run) writers() []suiteWriter {
 		{ResultsFile, r.writeResults},
 		{JUnitFile, render(JUnitFile, r.junit)},
 		{SummaryFile, render(SummaryFile, r.markdown)},
+		{PageFile, render(PageFile, func(w io.Writer) error { return WritePage(w, r.res) })},
 	}
 }
 
@@ -322,38 +327,6 @@ func (r *run) appendStepSummary() error {
 		err = cerr
 	}
 	return err
-}
-
-// lastLine passes writes through to w and remembers the last complete line:
-// a phase's one-line error.
-type lastLine struct {
-	w       io.Writer
-	mu      sync.Mutex
-	partial []byte
-	line    string
-}
-
-func (l *lastLine) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	l.partial = append(l.partial, b...)
-	for {
-		i := bytes.IndexByte(l.partial, '\n')
-		if i < 0 {
-			break
-		}
-		if s := strings.TrimSpace(string(l.partial[:i])); s != "" {
-			l.line = s
-		}
-		l.partial = l.partial[i+1:]
-	}
-	l.mu.Unlock()
-	return l.w.Write(b)
-}
-
-func (l *lastLine) last() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.line
 }
 
 func orDiscard(w io.Writer) io.Writer {

@@ -34,6 +34,7 @@ const (
 	ResultsFile = "suite_results.json"
 	JUnitFile   = "suite_junit.xml"
 	SummaryFile = "suite_summary.md"
+	PageFile    = "suite_report.html"
 )
 
 // Baseline is the test whose figures every phase is read against.
@@ -185,7 +186,10 @@ func (p *Plan) phase(t *scenario.Test) (Phase, []error) {
 	cfg := p.Base
 	cfg.Test = t
 	cfg.Out = filepath.Join(p.Dir, t.ResultFile)
-	cfg.JUnit, cfg.SummaryMD, cfg.HTML = "", "", ""
+	// Each phase writes its HTML report beside its result file; the
+	// suite's page links them.
+	cfg.JUnit, cfg.SummaryMD = "", ""
+	cfg.HTML = filepath.Join(p.Dir, htmlName(t.ResultFile))
 	cfg.SkipStepSummary = true
 	cfg.Flags = maps.Clone(p.Base.Flags)
 	if cfg.Flags == nil {

@@ -130,11 +130,15 @@ func WriteSummary(w io.Writer, res *Results, opts SummaryOptions) error {
 		mark = p.ok("✓ " + word)
 	}
 	fmt.Fprintf(&b, "\n  %s — %s (exit %d)\n", mark, why, res.ExitCode)
-	files := []string{res.Files.Results, res.Files.JUnit, res.Files.Summary}
-	if n := resultFiles(res); n > 0 {
-		files = append(files, count(n, "result file"))
+	names := []string{res.Files.Results, res.Files.JUnit, res.Files.Summary, res.Files.Page}
+	files, reports := resultFiles(res)
+	if files > 0 {
+		names = append(names, count(files, "result file"))
 	}
-	fmt.Fprintf(&b, "  results in %s: %s\n", dirName(opts.Dir), strings.Join(files, ", "))
+	if reports > 0 {
+		names = append(names, count(reports, "HTML report"))
+	}
+	fmt.Fprintf(&b, "  results in %s: %s\n", dirName(opts.Dir), strings.Join(names, ", "))
 	for _, n := range opts.Notes {
 		fmt.Fprintf(&b, "  %s\n", n)
 	}
@@ -171,7 +175,7 @@ func WriteMarkdown(w io.Writer, res *Results, results []*report.Result) error {
 	fmt.Fprintf(&b, "%s\n\n", strings.Join(when, " · "))
 
 	base := orDefault(res.Baseline, "baseline")
-	fmt.Fprintf(&b, "| phase | status | exit | ran | p95 | p99 | req/s | errors | vs %s: p95, req/s | result file |\n", base)
+	fmt.Fprintf(&b, "| phase | status | exit | ran | p95 | p99 | req/s | errors | vs %s: p95, req/s | files |\n", base)
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, pr := range res.Phases {
 		code := ""
@@ -186,9 +190,14 @@ func WriteMarkdown(w io.Writer, res *Results, results []*report.Result) error {
 			cells[4], cells[5], cells[6], cells[7] = report.FormatDuration(f.P95Ms), report.FormatDuration(f.P99Ms), num(f.RPS), pct(f.ErrorRate)
 			cells[8] = vsCell(res, pr)
 		}
+		var links []string
 		if pr.File != "" {
-			cells[9] = fmt.Sprintf("[%s](%s)", ciout.MarkdownText(pr.File), pr.File)
+			links = append(links, fmt.Sprintf("[%s](%s)", ciout.MarkdownText(pr.File), pr.File))
 		}
+		if pr.Report != "" {
+			links = append(links, fmt.Sprintf("[report](%s)", pr.Report))
+		}
+		cells[9] = strings.Join(links, " · ")
 		fmt.Fprintf(&b, "| %s |\n", strings.Join(cells, " | "))
 	}
 	fmt.Fprintf(&b, "\n**Baseline** %s\n\n", ciout.MarkdownText(baselineLine(res)))
@@ -359,15 +368,17 @@ func statusEmoji(s string) string {
 	return "❌"
 }
 
-// resultFiles counts the phases whose result file was written.
-func resultFiles(res *Results) int {
-	n := 0
+// resultFiles counts the phases' result files and HTML reports written.
+func resultFiles(res *Results) (files, reports int) {
 	for _, pr := range res.Phases {
 		if pr.File != "" {
-			n++
+			files++
+		}
+		if pr.Report != "" {
+			reports++
 		}
 	}
-	return n
+	return files, reports
 }
 
 // num renders a figure with at most two decimals: "48.17", "3", "157.5".

@@ -81,6 +81,9 @@ func fixtureRun(t *testing.T, continueOnFail bool, runs map[string]phaseRun) *ru
 			file = ph.Test.ResultFile
 		}
 		r.record(i, pr.code, pr.verdict, pr.errLine, time.Duration(pr.secs*float64(time.Second)), file)
+		if file != "" {
+			r.res.Phases[i].Report = htmlName(file)
+		}
 		r.codes = append(r.codes, pr.code)
 		if stop, why := stopAfter(ph.Test, pr.code, continueOnFail); stop {
 			r.res.StoppedAfter, r.res.StopReason = ph.Test.Name, why
@@ -140,7 +143,7 @@ func interruptedRun(t *testing.T) *run {
 // (108, no result), load was an invalid run, the rest passed: 108 outranks 110.
 func unreachableRun(t *testing.T) *run {
 	return fixtureRun(t, true, map[string]phaseRun{
-		"smoke":     {code: 108, errLine: "driftload smoke: target not ready: pre-flight GET http://127.0.0.1:8080/healthz: connection refused", secs: 0.004},
+		"smoke":     {code: 108, errLine: "target not ready: pre-flight GET http://127.0.0.1:8080/healthz: connection refused", secs: 0.004},
 		"load":      {code: 110, result: fixtureResult("load", 110, figs{18.6, 450, 820, 48.17, 0, 100})},
 		"stress":    {code: 0, result: fixtureResult("stress", 0, figs{12.5, 900, 1400, 82.15, 0, 200})},
 		"capacity":  {code: 0, result: fixtureResult("capacity", 0, figs{12.6, 74.3, 138.62, 189.15, 0, 100})},
@@ -188,6 +191,16 @@ func TestSuiteOutputs(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, tc.name+".md", md.Bytes())
+			var page bytes.Buffer
+			if err := WritePage(&page, res); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name+".html", page.Bytes())
+			for _, pr := range res.Phases {
+				if pr.Report != "" && !strings.Contains(page.String(), `<a href="`+pr.Report+`">report</a>`) {
+					t.Errorf("the page must link %s's report %s", pr.Test, pr.Report)
+				}
+			}
 			data, err := res.encode()
 			if err != nil {
 				t.Fatal(err)

@@ -207,7 +207,7 @@ func newCapacity(env scenario.Env, reg *metrics.Registry) (scenario.Instance, er
 // Start implements scenario.Starter. The evictions counter is cumulative since the
 // server started: read it once before any traffic so the analysis reports
 // this run's share.
-func (c *capacity) Start(ctx context.Context) { c.scrape(ctx) }
+func (c *capacity) Start(ctx context.Context) { c.scrape(ctx, 0) }
 
 func (c *capacity) SetupVU(vu *runner.VU) { vu.Data = &scenario.Buffers{} }
 
@@ -349,16 +349,20 @@ func (c *capacity) Interval() time.Duration {
 }
 
 // Observe implements scenario.IntervalObserver: it reads the target's detector gauges.
-func (c *capacity) Observe(scenario.Interval) { c.scrape(context.Background()) }
+func (c *capacity) Observe(iv scenario.Interval) { c.scrape(context.Background(), iv.End) }
 
-func (c *capacity) scrape(ctx context.Context) {
+// scrape reads /metrics; at is the offset from the run start it stands for.
+func (c *capacity) scrape(ctx context.Context, at time.Duration) {
 	if !c.server.wantScrape() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, scenario.ScrapeTimeout)
 	defer cancel()
 	ss, err := c.scraper.Scrape(ctx)
-	c.server.observe(ss, err)
+	c.ledger.mu.Lock()
+	created := c.ledger.created
+	c.ledger.mu.Unlock()
+	c.server.observe(ss, err, at, created)
 }
 
 // serverGauges follows driftlock_detectors_active and
@@ -374,7 +378,28 @@ type serverGauges struct {
 	evictSeen  bool
 	evictFirst float64
 	evictLast  float64
+	// rows are the scrapes over time, one in every stride (thinned to at
+	// most maxScrapeRows, so a long run keeps a small file).
+	rows   []scrapeRow
+	stride int
+	seen   int
 }
+
+// scrapeRow is one read of the target's /metrics, as analysis.scrapes of
+// the result file: the streams this run had created by then against the
+// server's detectors and evictions (what the HTML report draws).
+type scrapeRow struct {
+	AtSeconds      float64 `json:"at_seconds"`
+	StreamsCreated int64   `json:"streams_created"`
+	// DetectorsActive is driftlock_detectors_active; Evictions is how much
+	// driftlock_detector_evictions_total grew since the first scrape. Absent
+	// when the target does not export them.
+	DetectorsActive *float64 `json:"detectors_active,omitempty"`
+	Evictions       *float64 `json:"evictions,omitempty"`
+}
+
+// maxScrapeRows bounds analysis.scrapes.
+const maxScrapeRows = 240
 
 // scrapeGiveUp: after this many failed scrapes and no success, the
 // target is taken to have no /metrics and is not asked again.
@@ -386,7 +411,7 @@ func (g *serverGauges) wantScrape() bool {
 	return g.scrapes > 0 || g.failures < scrapeGiveUp
 }
 
-func (g *serverGauges) observe(ss driftlock.Samples, err error) {
+func (g *serverGauges) observe(ss driftlock.Samples, err error, at time.Duration, created int64) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if err != nil {
@@ -395,17 +420,41 @@ func (g *serverGauges) observe(ss driftlock.Samples, err error) {
 		return
 	}
 	g.scrapes++
+	row := scrapeRow{AtSeconds: float64(at.Milliseconds()) / 1000, StreamsCreated: created}
 	if v, ok := ss.Sum("driftlock_detectors_active"); ok {
 		if !g.activeSeen || v > g.activePeak {
 			g.activePeak = v
 		}
 		g.activeSeen, g.activeLast = true, v
+		row.DetectorsActive = &v
 	}
 	if v, ok := ss.Sum("driftlock_detector_evictions_total"); ok {
 		if !g.evictSeen {
 			g.evictFirst = v
 		}
 		g.evictSeen, g.evictLast = true, v
+		e := v - g.evictFirst
+		row.Evictions = &e
+	}
+	g.addRow(row)
+}
+
+// addRow keeps one row in every stride; past maxScrapeRows it drops every
+// other row kept and doubles the stride.
+func (g *serverGauges) addRow(r scrapeRow) {
+	g.stride = max(g.stride, 1)
+	g.seen++
+	if (g.seen-1)%g.stride != 0 {
+		return
+	}
+	g.rows = append(g.rows, r)
+	if len(g.rows) > maxScrapeRows {
+		kept := g.rows[:0]
+		for i := 0; i < len(g.rows); i += 2 {
+			kept = append(kept, g.rows[i])
+		}
+		g.rows = kept
+		g.stride *= 2
 	}
 }
 
@@ -735,7 +784,9 @@ type capacityAnalysis struct {
 	DetectorsActivePeak *float64 `json:"detectors_active_peak"`
 	Evictions           *float64 `json:"evictions"`
 	MetricsScrapes      int      `json:"metrics_scrapes"`
-	MetricsError        string   `json:"metrics_error,omitempty"`
+	// Scrapes are the reads of /metrics over time (at most maxScrapeRows).
+	Scrapes      []scrapeRow `json:"scrapes,omitempty"`
+	MetricsError string      `json:"metrics_error,omitempty"`
 	// ErrorsByStatus counts failed requests by "status code" ("0 timeout",
 	// "0 no response" without a response); DetectorExhaustion those whose
 	// error says the server ran out of detectors.
@@ -806,6 +857,7 @@ func (c *capacity) Analyse(*metrics.Snapshot) scenario.Findings {
 	g := &c.server
 	g.mu.Lock()
 	a.MetricsScrapes = g.scrapes
+	a.Scrapes = append([]scrapeRow(nil), g.rows...)
 	if g.scrapes == 0 {
 		a.MetricsError = g.lastErr
 	}

@@ -300,13 +300,56 @@ func (f *fakeScraper) Scrape(context.Context) (driftlock.Samples, error) {
 		"driftlock_detectors_active %g\ndriftlock_detector_evictions_total %g\n", a.active, a.evictions)))
 }
 
+func deref(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func TestScrapeRowsThinnedEvenly(t *testing.T) {
+	tests := []struct {
+		scrapes, wantRows, wantStride int
+	}{
+		{scrapes: 10, wantRows: 10, wantStride: 1},
+		{scrapes: maxScrapeRows, wantRows: maxScrapeRows, wantStride: 1},
+		{scrapes: maxScrapeRows + 1, wantRows: maxScrapeRows/2 + 1, wantStride: 2},
+		{scrapes: 10_000, wantRows: 157, wantStride: 64},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.scrapes), func(t *testing.T) {
+			var g serverGauges
+			for i := range tt.scrapes {
+				g.addRow(scrapeRow{StreamsCreated: int64(i)})
+			}
+			if len(g.rows) != tt.wantRows || g.stride != tt.wantStride {
+				t.Fatalf("%d rows, stride %d; want %d rows, stride %d", len(g.rows), g.stride, tt.wantRows, tt.wantStride)
+			}
+			for i, r := range g.rows {
+				if r.StreamsCreated != int64(i*g.stride) {
+					t.Fatalf("row %d is scrape %d, want %d (every %d-th from the first)", i, r.StreamsCreated, i*g.stride, g.stride)
+				}
+			}
+		})
+	}
+}
+
 func TestCapObserveReadsDetectorGauges(t *testing.T) {
 	c := &capacity{ledger: newLedger(10), errs: &errorTally{byKey: map[string]int64{}}}
 	c.scraper = &fakeScraper{answers: []fakeAnswer{{0, 40, nil}, {300, 40, nil}, {0, 0, errors.New("timeout")}, {200, 140, nil}, {180, 165, nil}}}
-	for range 5 {
-		c.Observe(scenario.Interval{})
+	for i := range 5 {
+		c.Observe(scenario.Interval{End: time.Duration(i+1) * time.Second})
 	}
 	a := c.Analyse(nil).Data.(capacityAnalysis)
+	// One row a successful scrape, at its interval's end: the gauge as read,
+	// evictions since the first scrape.
+	var rows []string
+	for _, r := range a.Scrapes {
+		rows = append(rows, fmt.Sprintf("%gs active %v evictions %v", r.AtSeconds, deref(r.DetectorsActive), deref(r.Evictions)))
+	}
+	if got, want := strings.Join(rows, "; "), "1s active 0 evictions 0; 2s active 300 evictions 0; 4s active 200 evictions 100; 5s active 180 evictions 125"; got != want {
+		t.Errorf("scrapes\n got %s\nwant %s", got, want)
+	}
 	if a.DetectorsActivePeak == nil || *a.DetectorsActivePeak != 300 {
 		t.Fatalf("peak %v, want 300", a.DetectorsActivePeak)
 	}

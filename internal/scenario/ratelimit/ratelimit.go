@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -479,6 +480,11 @@ type rateLimitAnalysis struct {
 	ToleranceMS float64          `json:"timing_tolerance_ms"`
 	RetryAfter  retryAfterReport `json:"retry_after"`
 	Latency     latencyReport    `json:"latency"`
+	// AllowedAtSeconds and LimitedAtSeconds are the send offsets from the
+	// run start of every 200 and every 429: what the window is judged on,
+	// and what the HTML report draws.
+	AllowedAtSeconds []float64 `json:"allowed_at_seconds"`
+	LimitedAtSeconds []float64 `json:"limited_at_seconds"`
 }
 
 // retryAfterReport is where 429s carried their delay, and whether it held.
@@ -562,6 +568,7 @@ func (b *rateBook) analyse(opts Options, lat latencyReport) scenario.Findings {
 		a.LimitedShare = float64(a.Limited) / float64(a.Requests)
 	}
 	a.Enforcement = analysis.JudgeLimitWithin(b.successes, b.limited, opts.Limit, opts.Window, b.maxTook)
+	a.AllowedAtSeconds, a.LimitedAtSeconds = offsetsSeconds(b.successes), offsetsSeconds(b.limited)
 	a.RetryAfter = b.retryAfterReport()
 	if lat.Limited.Count > 0 && lat.Allowed.Count > 0 {
 		lat.FastReject = lat.Limited.P50 <= lat.Allowed.P50
@@ -591,6 +598,16 @@ func (b *rateBook) analyse(opts Options, lat latencyReport) scenario.Findings {
 	return f
 }
 
+// offsetsSeconds returns offsets in seconds, in order, to the microsecond.
+func offsetsSeconds(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = float64(d.Microseconds()) / 1e6
+	}
+	slices.Sort(out)
+	return out
+}
+
 func otherNote(n int) string {
 	if n == 0 {
 		return ""
@@ -599,7 +616,7 @@ func otherNote(n int) string {
 }
 
 func (b *rateBook) retryAfterReport() retryAfterReport {
-	r := retryAfterReport{Sources: map[string]int{}, Verdicts: map[string]int{}}
+	r := retryAfterReport{Sources: map[string]int{}, Verdicts: map[string]int{}, Probes: []probeJSON{}}
 	var kinds []string
 	for src, n := range b.sources {
 		r.Sources[src] = n

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,6 +165,19 @@ func TestRateLimitDefaultProfileCounts(t *testing.T) {
 	}
 	if a.Other != 0 {
 		t.Errorf("%d other answers, want 0", a.Other)
+	}
+	// Every answer's send instant is in the file, in order, within the run.
+	for _, c := range []struct {
+		name string
+		at   []float64
+		want int
+	}{{"allowed_at_seconds", a.AllowedAtSeconds, a.Allowed}, {"limited_at_seconds", a.LimitedAtSeconds, a.Limited}} {
+		if len(c.at) != c.want {
+			t.Errorf("%s has %d instants, want %d", c.name, len(c.at), c.want)
+		}
+		if !slices.IsSorted(c.at) || len(c.at) > 0 && (c.at[0] < 0 || c.at[len(c.at)-1] > 180) {
+			t.Errorf("%s = %v, want ascending offsets within the 3 min run", c.name, c.at)
+		}
 	}
 }
 

@@ -1,0 +1,152 @@
+// Package htmlreport renders a result file as one self-contained HTML page:
+// run header, verdict, thresholds, checks, endpoints and charts of the run
+// over time and of the test's own analysis. Every number is computed here in
+// Go (per-interval percentiles from the timeline's HDR histograms); the page's
+// script only draws, with uPlot embedded in the page, so it opens offline and
+// requests nothing from any host.
+package htmlreport
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/driftload/driftload/internal/report"
+)
+
+// uPlot 1.6.32 (MIT, see assets/LICENSE.uplot), taken unchanged from its npm
+// package's dist/.
+var (
+	//go:embed assets/uPlot.iife.min.js
+	uplotJS string
+	//go:embed assets/uPlot.min.css
+	uplotCSS string
+	//go:embed assets/LICENSE.uplot
+	uplotLicense string
+)
+
+var (
+	//go:embed assets/report.html.tmpl
+	pageTemplate string
+	//go:embed assets/report.css
+	pageCSS string
+	//go:embed assets/report.js
+	pageJS string
+)
+
+var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"lower": func(b bool) string {
+		if b {
+			return "pass"
+		}
+		return "fail"
+	},
+}).Parse(pageTemplate))
+
+// assets is what the template embeds verbatim: the page's own code and uPlot.
+type assets struct {
+	CSS, UplotCSS template.CSS
+	JS, UplotJS   template.JS
+	UplotLicense  string
+}
+
+// view is what the template renders: the page and its assets.
+type view struct {
+	*Page
+	Assets assets
+}
+
+// pageAssets returns the embedded assets. They are our own files, so they
+// are trusted as CSS and JS; everything from the result file goes through
+// the template's escaping.
+func pageAssets() assets {
+	return assets{
+		CSS: template.CSS(pageCSS), UplotCSS: template.CSS(uplotCSS),
+		JS: template.JS(pageJS), UplotJS: template.JS(uplotJS),
+		UplotLicense: uplotLicense,
+	}
+}
+
+// Write renders r as a self-contained HTML page to w.
+func Write(w io.Writer, r *report.Result) error {
+	p, err := Build(r)
+	if err != nil {
+		return err
+	}
+	return render(w, view{Page: p, Assets: pageAssets()})
+}
+
+func render(w io.Writer, v view) error {
+	if err := tmpl.Execute(w, v); err != nil {
+		return fmt.Errorf("render report: %w", err)
+	}
+	return nil
+}
+
+// WriteFile renders r to path atomically: the page is written to a synced
+// temporary file in the same directory, then renamed over path, so a reader
+// never sees half a page. A symbolic link at path is followed; a device or a
+// pipe (/dev/stdout) is written through, never replaced.
+func WriteFile(path string, r *report.Result) error {
+	var buf bytes.Buffer
+	if err := Write(&buf, r); err != nil {
+		return err
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.Write(buf.Bytes())
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := writeAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("write report %s: %w", path, err)
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return fmt.Errorf("is a directory")
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

@@ -171,20 +171,8 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 	if t.Generic && f.embedded {
 		return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: --embedded-target is not supported; give the URL", t.Name)}
 	}
-	if !explicit["base-url"] {
-		f.baseURL = envOr("BASE_URL", defaultBaseURL)
-	}
-	if f.apiKeyFile != "" {
-		if explicit["api-key"] {
-			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: --api-key and --api-key-file exclude each other", t.Name)}
-		}
-		key, err := readKeyFile(f.apiKeyFile)
-		if err != nil {
-			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: %w", t.Name, err)}
-		}
-		f.apiKey = key
-	} else if !explicit["api-key"] {
-		f.apiKey = os.Getenv("API_KEY")
+	if err := f.resolveTarget(t.Name, explicit); err != nil {
+		return err
 	}
 	cfg := harness.Config{
 		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, HTML: f.html, LagBudget: f.lagBudget, VUs: f.vus, Duration: f.duration, Stages: f.stages,
@@ -242,14 +230,41 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 	return nil
 }
 
-// startEmbedded starts the reference server on a loopback port.
-func startEmbedded(seed uint64) (*target.Server, string, error) {
+// resolveTarget fills the base URL and the API key the user did not give
+// from the environment (BASE_URL, API_KEY) or reads --api-key-file; name
+// prefixes the messages.
+func (f *commonFlags) resolveTarget(name string, explicit map[string]bool) error {
+	if !explicit["base-url"] {
+		f.baseURL = envOr("BASE_URL", defaultBaseURL)
+	}
+	if f.apiKeyFile != "" {
+		if explicit["api-key"] {
+			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: --api-key and --api-key-file exclude each other", name)}
+		}
+		key, err := readKeyFile(f.apiKeyFile)
+		if err != nil {
+			return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("%s: %w", name, err)}
+		}
+		f.apiKey = key
+	} else if !explicit["api-key"] {
+		f.apiKey = os.Getenv("API_KEY")
+	}
+	return nil
+}
+
+// startEmbedded starts the reference server on a loopback port; tune, when
+// given, adjusts its configuration first (driftload suite sizes it to what
+// the suite expects).
+func startEmbedded(seed uint64, tune ...func(*target.Config)) (*target.Server, string, error) {
 	tcfg := target.DefaultConfig()
 	tcfg.Seed = seed
 	tcfg.Version = version
 	// The real per-key limit (60/s) would turn every load or stress test
 	// of the embedded server into a 429 test; the demo limit stays.
 	tcfg.KeyRate = embeddedKeyRate
+	for _, f := range tune {
+		f(&tcfg)
+	}
 	srv, err := target.New(tcfg)
 	if err != nil {
 		return nil, "", fmt.Errorf("embedded target: %w", err)

@@ -28,6 +28,6 @@ be written), 99 a threshold or the test's verdict failed, 104 invalid configurat
 	for _, t := range all.Tests {
 		root.AddCommand(newTestCmd(t))
 	}
-	root.AddCommand(newValidateCmd(), newVersionCmd(), newServeCmd(), newMergeCmd(), newReportCmd(), newCompareCmd())
+	root.AddCommand(newSuiteCmd(), newValidateCmd(), newVersionCmd(), newServeCmd(), newMergeCmd(), newReportCmd(), newCompareCmd())
 	return root
 }

@@ -1,8 +1,8 @@
 // Package ciout renders a finished run's result file for CI systems: a
 // JUnit XML report (Jenkins, GitLab, GitHub test reporters) and a
 // GitHub-flavoured markdown summary, appended to the job's step summary
-// when GitHub Actions asks for one. It reads a report.Result and nothing
-// else; only cmd imports it.
+// when GitHub Actions asks for one; SuiteJUnit puts the phases of a suite
+// into one report. It reads report.Results and nothing else.
 package ciout
 
 import (

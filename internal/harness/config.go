@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/driftload/driftload/internal/livemetrics"
+	"github.com/driftload/driftload/internal/report"
 	"github.com/driftload/driftload/internal/runner"
 	"github.com/driftload/driftload/internal/scenario"
 	"github.com/driftload/driftload/internal/scenario/all"
@@ -104,6 +105,20 @@ type Config struct {
 	// Explicit["checkpoint"]; negative: never, an error when explicit).
 	Checkpoint     time.Duration
 	Stdout, Stderr io.Writer
+	// ProgressNote, when set, is appended to every progress line and live
+	// line, given the run's elapsed time (driftload suite: the phase and the
+	// suite's remaining time).
+	ProgressNote func(elapsed time.Duration) string
+	// SkipStepSummary leaves $GITHUB_STEP_SUMMARY alone: the caller appends
+	// its own (driftload suite, once for all its phases).
+	SkipStepSummary bool
+	// OnFinish, when set, receives the finished run's result and the test's
+	// verdict lines once its files are written. It is not called for a run
+	// that ended before measuring (a bad configuration, a failed pre-flight).
+	OnFinish func(res *report.Result, verdict []string)
+	// OnError, when set, receives the one-line message (secrets masked) of
+	// a run that ended before measuring, with its exit code.
+	OnError func(code int, msg string)
 
 	// MetricsAddr, when set, serves the live run in Prometheus format on
 	// this HOST:PORT; a host that is not loopback needs MetricsAllowRemote.

@@ -14,7 +14,6 @@ import (
 	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/ciout"
 	"github.com/driftload/driftload/internal/exitcode"
-	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/htmlreport"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/redact"
@@ -38,6 +37,9 @@ func Run(ctx context.Context, cfg Config) int {
 	fail := func(code int, format string, args ...any) int {
 		msg := redact.Text(fmt.Sprintf(format, args...), secrets)
 		fmt.Fprintf(cfg.Stderr, "driftload %s: %s\n", cfg.Test.Name, msg)
+		if cfg.OnError != nil {
+			cfg.OnError(code, msg)
+		}
 		return code
 	}
 
@@ -77,12 +79,7 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
 	defer metricsSrv.Close()
-	env := scenario.Env{
-		BaseURL: base, APIKey: cfg.APIKey, Seed: cfg.Seed, Run: gen.NewRunID(),
-		DemoRate: cfg.DemoRate, Timeout: cfg.Timeout, Insecure: cfg.Insecure, Embedded: cfg.Embedded, Start: time.Now().UTC().Truncate(time.Second),
-		TimeScale: cfg.TimeScale, Endpoint: cfg.Endpoint, MaxEvents: resolved.maxEvents,
-		Stages: resolved.stages, Interval: cfg.Interval, Options: cfg.Options, Thresholds: sets,
-	}
+	env := resolved.env(&cfg)
 	inst, err := cfg.Test.New(env, reg)
 	if err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
@@ -252,11 +249,16 @@ func Run(ctx context.Context, cfg Config) int {
 			code = exitcode.Failure
 		}
 	}
-	if err := ciout.AppendStepSummary(res); err != nil {
-		opts.Notes = append(opts.Notes, "$"+ciout.StepSummaryEnv+" NOT written: "+err.Error())
+	if !cfg.SkipStepSummary {
+		if err := ciout.AppendStepSummary(res); err != nil {
+			opts.Notes = append(opts.Notes, "$"+ciout.StepSummaryEnv+" NOT written: "+err.Error())
+		}
 	}
 	opts.Compact = cfg.Quiet
 	_ = report.WriteSummary(cfg.Stdout, res, opts)
+	if cfg.OnFinish != nil {
+		cfg.OnFinish(res, findings.Lines)
+	}
 	return code
 }
 

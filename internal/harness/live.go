@@ -156,6 +156,9 @@ func (l *live) state(elapsed time.Duration) liveState {
 		l.closed = false
 	}
 	st.p95, st.hasP95 = l.p95, l.hasP95
+	if l.cfg.ProgressNote != nil {
+		st.note = l.cfg.ProgressNote(elapsed)
+	}
 	for _, r := range threshold.Evaluate(l.sets, measurer{snap}, l.windows) {
 		st.thresholds++
 		if r.HasData && !r.OK {
@@ -181,6 +184,8 @@ type liveState struct {
 	failedRate        float64
 	// failing of thresholds fail now (measured and not holding).
 	failing, thresholds int
+	// note is Config.ProgressNote's, the last field ("" when none).
+	note string
 }
 
 // Live line bar widths: the bar takes what the fields leave, within these.
@@ -239,6 +244,9 @@ func (s liveState) fields() (long, short []string) {
 	add(errs, errs)
 	if s.thresholds > 0 {
 		add(fmt.Sprintf("%d/%d thresholds failing", s.failing, s.thresholds), fmt.Sprintf("thr %d/%d fail", s.failing, s.thresholds))
+	}
+	if s.note != "" {
+		add(s.note, s.note)
 	}
 	return long, short
 }

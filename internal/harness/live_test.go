@@ -30,6 +30,8 @@ func TestLiveLineFitsTheTerminal(t *testing.T) {
 		offered: 50, achieved: 49.75, reqRate: 99.5, p95: 1234, hasP95: true, thresholds: 4,
 	}
 	search := liveState{test: "stress", elapsed: 3 * time.Second, vus: 1, thresholds: 0}
+	phase := closed
+	phase.note = "· suite 1/6, 1m20s left"
 	cases := []struct {
 		name  string
 		state liveState
@@ -50,6 +52,12 @@ func TestLiveLineFitsTheTerminal(t *testing.T) {
 			"load [====================>         ] 10m30s, 4m30s left  49.8 of 50.0 it/s  99.5 req/s  p95 1234ms  0.00% err  0/4 thresholds failing"},
 		{"open model, 100 columns", open, 100,
 			"load 10m30s, 4m30s left 49.8/50.0 it/s 99.5 req/s p95 1234ms 0.00% err thr 0/4 fail"},
+		{"a suite's phase: its note last", phase, 160,
+			"smoke [===========>                  ] 12s, 18s left  5 VUs  42.2 req/s  p95 12.3ms  1.23% err  1/6 thresholds failing  · suite 1/6, 1m20s left"},
+		{"a suite's phase, 100 columns: the bar goes before the note", phase, 100,
+			"smoke 12s, 18s left 5 VUs 42.2 req/s p95 12.3ms 1.23% err thr 1/6 fail · suite 1/6, 1m20s left"},
+		{"a suite's phase, 80 columns: the note goes first", phase, 80,
+			"smoke 12s, 18s left 5 VUs 42.2 req/s p95 12.3ms 1.23% err thr 1/6 fail"},
 		{"no length known, no p95 yet, no thresholds", search, 100,
 			"stress 3s  1 VUs  0.0 req/s  p95 -  0.00% err"},
 	}

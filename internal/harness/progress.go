@@ -45,6 +45,10 @@ func (p *progress) tick(elapsed time.Duration) {
 		p.lastIters = iters.Sum
 		load = fmt.Sprintf("offered %.1f it/s, achieved %.1f it/s", p.plan.Arrival.RateAt(elapsed), achieved)
 	}
-	fmt.Fprintf(p.cfg.Stderr, "driftload %s: %s/%s  %s  %d requests  %.2f%% failed\n",
-		p.cfg.Test.Name, elapsed.Round(time.Second), p.plan.End, load, int64(reqs.Sum), 100*rate)
+	note := ""
+	if p.cfg.ProgressNote != nil {
+		note = "  " + p.cfg.ProgressNote(elapsed)
+	}
+	fmt.Fprintf(p.cfg.Stderr, "driftload %s: %s/%s  %s  %d requests  %.2f%% failed%s\n",
+		p.cfg.Test.Name, elapsed.Round(time.Second), p.plan.End, load, int64(reqs.Sum), 100*rate, note)
 }

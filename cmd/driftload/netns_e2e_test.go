@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/driftload/driftload/deploy"
 )
 
 // netnsHosts makes a small network on this machine: a bridge and one
@@ -63,9 +66,13 @@ func nsCommand(host string, args ...string) *exec.Cmd {
 }
 
 // Three hosts each run one segment of a load test against a target on a
-// fourth, as the Kubernetes Indexed Job's pods would (JOB_COMPLETION_INDEX
-// 0, 1, 2); their result files merge into one run whose request and event
-// counts equal the target's own counters exactly.
+// fourth, with the command lines and environment of the pods of the
+// rendered Kubernetes Indexed Job (deploy/kubernetes/overlays/example) for
+// JOB_COMPLETION_INDEX 0, 1, 2, as the Job controller and the kubelet would
+// run them — the results volume mapped to a temporary directory and the
+// 15-minute profile scaled to 9 s (--time-scale 0.01). Their result files,
+// merged with the merge Job's command line, make one run whose request and
+// event counts equal the target's own counters exactly.
 func TestSegmentsOnThreeHostsMergeExactly(t *testing.T) {
 	t.Parallel()
 	hosts := netnsHosts(t, "target", "c0", "c1", "c2")
@@ -92,14 +99,49 @@ func TestSegmentsOnThreeHostsMergeExactly(t *testing.T) {
 	}
 	base := "http://" + hosts["target"] + ":8080"
 	dir := t.TempDir()
+	rendered, err := deploy.Render("../../deploy/kubernetes/overlays/example")
+	if errors.Is(err, deploy.ErrNoKubectl) {
+		t.Skip("kubectl is needed to render the manifests")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := deploy.Decode(rendered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	segJob, err := objs.Job(deploy.SegmentComponent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mergeJob, err := objs.Job(deploy.MergeComponent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The results volume is mounted at /results in the pods.
+	volume := func(args []string) []string {
+		out := make([]string, len(args))
+		for i, a := range args {
+			out[i] = strings.Replace(a, "/results/", dir+"/", 1)
+		}
+		return out
+	}
+	override := map[string]string{"BASE_URL": base, "API_KEY": key, "START_AT": time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)}
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			args := podArgs(i, 3, base, filepath.Join(dir, fmt.Sprintf("part-%d.json", i)))
-			cmd := nsCommand(fmt.Sprintf("c%d", i), args...)
-			cmd.Env = append(os.Environ(), "API_KEY="+key, fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
+			pod, err := objs.Command(segJob, i, override)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			cmd := nsCommand(fmt.Sprintf("c%d", i), append(volume(pod.Args), "--time-scale", "0.01", "--quiet", "--lag-budget", "200ms")...)
+			cmd.Env = os.Environ()
+			for k, v := range pod.Env {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != 0 && code != 99 && code != 110 {
 				t.Errorf("host c%d: exit %d\n%s", i, code, out)
@@ -108,8 +150,11 @@ func TestSegmentsOnThreeHostsMergeExactly(t *testing.T) {
 	}
 	wg.Wait()
 	merged := filepath.Join(dir, "merged.json")
-	parts := []string{filepath.Join(dir, "part-0.json"), filepath.Join(dir, "part-1.json"), filepath.Join(dir, "part-2.json")}
-	res := runBinary(t, dir, time.Minute, append([]string{"merge", "-o", merged}, parts...)...)
+	mergePod, err := objs.Command(mergeJob, 0, override)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runBinary(t, dir, time.Minute, volume(mergePod.Args)...)
 	if res.code != 0 && res.code != 99 && res.code != 110 {
 		t.Fatalf("merge: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
@@ -132,11 +177,4 @@ func TestSegmentsOnThreeHostsMergeExactly(t *testing.T) {
 	if m["share"] != "0:1" || len(m["analysis"].(map[string]any)["parts"].([]any)) != 3 {
 		t.Errorf("merged share %v, parts %v", m["share"], m["analysis"])
 	}
-}
-
-// podArgs is the pod command line of the Kubernetes Indexed Job for index i
-// of n, as the Job controller would run it.
-func podArgs(i, n int, base, out string) []string {
-	return []string{"load", "--base-url", base, "--segment", fmt.Sprintf("%d/%d", i, n), "--start-in", "2s",
-		"--time-scale", "0.01", "--quiet", "--out", out}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -20,11 +21,21 @@ import (
 // request head and its Content-Length body and answers with resp, so a
 // benchmark's profile shows the client rather than net/http's server.
 func rawServer(tb testing.TB, resp string) string {
+	return rawServerTLS(tb, resp, nil)
+}
+
+// rawServerTLS is rawServer speaking TLS with config (plain when nil); it
+// returns the server's base URL.
+func rawServerTLS(tb testing.TB, resp string, config *tls.Config) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { ln.Close() })
+	scheme := "http://"
+	if config != nil {
+		ln, scheme = tls.NewListener(ln, config), "https://"
+	}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -34,7 +45,7 @@ func rawServer(tb testing.TB, resp string) string {
 			go serveRaw(c, resp)
 		}
 	}()
-	return "http://" + ln.Addr().String()
+	return scheme + ln.Addr().String()
 }
 
 func serveRaw(c net.Conn, resp string) {
@@ -67,25 +78,38 @@ func serveRaw(c net.Conn, resp string) {
 const okResponse = "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nDate: Mon, 30 Nov 2026 05:30:00 GMT\r\nContent-Length: 2\r\n\r\nok"
 
 // BenchmarkDo is one request through vu.Do (phase timing, built-in metrics
-// recorded into HDR series) against a minimal loopback server, on the fast
-// path and through net/http.
+// recorded into HDR series) against a minimal loopback server, plain and
+// over TLS (keep-alive: the handshake is outside the loop), on the fast path
+// and through net/http.
 func BenchmarkDo(b *testing.B) {
 	base := rawServer(b, okResponse)
+	serverTLS, clientTLS := testTLS(b)
+	tlsBase := rawServerTLS(b, okResponse, serverTLS)
 	body := bytes.Repeat([]byte("x"), 20<<10)
 	header := http.Header{"Content-Type": {"application/octet-stream"}}
+	get := func(base string) Request {
+		return Request{Method: "GET", URL: base + "/healthz", Endpoint: "healthz", Scenario: "http"}
+	}
+	post := func(base string) Request {
+		return Request{Method: "POST", URL: base + "/upload", Header: header, Body: body, Endpoint: "upload", Scenario: "http"}
+	}
 	for _, bc := range []struct {
 		name string
 		std  bool
 		req  Request
 	}{
-		{"GET", false, Request{Method: "GET", URL: base + "/healthz", Endpoint: "healthz", Scenario: "http"}},
-		{"POST20KB", false, Request{Method: "POST", URL: base + "/upload", Header: header, Body: body, Endpoint: "upload", Scenario: "http"}},
-		{"GET-nethttp", true, Request{Method: "GET", URL: base + "/healthz", Endpoint: "healthz", Scenario: "http"}},
-		{"POST20KB-nethttp", true, Request{Method: "POST", URL: base + "/upload", Header: header, Body: body, Endpoint: "upload", Scenario: "http"}},
+		{"GET", false, get(base)},
+		{"POST20KB", false, post(base)},
+		{"GET-nethttp", true, get(base)},
+		{"POST20KB-nethttp", true, post(base)},
+		{"GET-tls", false, get(tlsBase)},
+		{"POST20KB-tls", false, post(tlsBase)},
+		{"GET-tls-nethttp", true, get(tlsBase)},
+		{"POST20KB-tls-nethttp", true, post(tlsBase)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			f := newFixture()
-			f.client = NewClient(ClientOptions{NoFastPath: bc.std})
+			f.client = NewClient(ClientOptions{NoFastPath: bc.std, TLS: clientTLS})
 			defer f.client.Close()
 			vu := NewVU(1, 1, f.client, f.reg, f.b)
 			ctx := context.Background()

@@ -1,14 +1,16 @@
 package runner
 
-// The fast path: plain http:// requests go through driftload's own HTTP/1.1
-// client (package h1), one keep-alive connection per VU, the whole exchange
-// on the VU's goroutine. Here the VU's connection is dialled, reused,
-// redialled and closed, and the phase instants are taken as net/http's
-// httptrace hooks would.
+// The fast path: http:// and https:// requests go through driftload's own
+// HTTP/1.1 client (package h1), one keep-alive connection per VU, the whole
+// exchange on the VU's goroutine. Here the VU's connection is dialled (and
+// its TLS handshake run), reused, redialled and closed, and the phase
+// instants are taken as net/http's httptrace hooks would.
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"net/http"
 	"net/http/httptrace"
 	"net/url"
 	"strings"
@@ -68,10 +70,14 @@ func (c *Client) closeConns() {
 
 // fastPath returns the URL of req when the fast path can send it.
 func (c *Client) fastPath(req *Request) (h1.URL, bool) {
-	if !c.fast || !h1.Sendable(req.Method, req.Header) {
+	if !c.fast && !c.fastTLS || !h1.Sendable(req.Method, req.Header) {
 		return h1.URL{}, false
 	}
-	return h1.ParseURL(req.URL)
+	u, ok := h1.ParseURL(req.URL)
+	if !ok || u.TLS && !c.fastTLS || !u.TLS && !c.fast {
+		return h1.URL{}, false
+	}
+	return u, true
 }
 
 // doH1 sends req over the VU's connection and reads the response. It sets
@@ -84,7 +90,7 @@ func (vu *VU) doH1(abort context.Context, req *Request, u h1.URL, deadline time.
 	hreq := h1.Request{Method: req.Method, URL: u, UserAgent: c.userAgent, Header: req.Header, Body: req.Body}
 	for attempt := 0; ; attempt++ {
 		conn := h.conn
-		if conn != nil && (conn.Authority() != u.Authority || !conn.Acquire()) {
+		if conn != nil && (!conn.Serves(u) || !conn.Acquire()) {
 			c.dropConn(h)
 			conn = nil
 		}
@@ -125,7 +131,9 @@ func (vu *VU) doH1(abort context.Context, req *Request, u h1.URL, deadline time.
 
 // dialH1 connects to u, reporting connect start and end to the VU's tracer
 // through the dialer (as net/http's does), bounded by the request's
-// deadline and the dialer's own timeout.
+// deadline and the dialer's own timeout. For an https URL it then runs the
+// TLS handshake, timed as the tracer's TLS instants, bounded by the
+// request's deadline and tlsHandshakeTimeout.
 func (vu *VU) dialH1(abort context.Context, u h1.URL, deadline time.Time) (*h1.Conn, error) {
 	c := vu.client
 	ctx, cancel := context.WithDeadline(httptrace.WithClientTrace(abort, vu.tracer.clientTrace()), deadline)
@@ -141,8 +149,15 @@ func (vu *VU) dialH1(abort context.Context, u h1.URL, deadline time.Time) (*h1.C
 		}
 		return nil, err
 	}
-	conn := h1.NewConn(nc, u.Authority, &c.h1, h.old)
+	conn := h1.NewConn(nc, u, &c.h1, h.old)
 	h.old = nil
+	if u.TLS {
+		if err := vu.handshake(ctx, conn); err != nil {
+			_ = conn.Close()
+			h.old = conn
+			return nil, err
+		}
+	}
 	c.connsMu.Lock()
 	if c.conns == nil {
 		c.conns = make(map[*h1.Conn]struct{})
@@ -155,6 +170,38 @@ func (vu *VU) dialH1(abort context.Context, u h1.URL, deadline time.Time) (*h1.C
 	return conn, nil
 }
 
+// handshake runs conn's TLS handshake within ctx, the dial's context, and
+// tlsHandshakeTimeout, with net/http's errors: its own for that timeout, and
+// http.ErrSchemeMismatch when a plain HTTP server answered.
+func (vu *VU) handshake(ctx context.Context, conn *h1.Conn) error {
+	hctx, cancel := context.WithTimeoutCause(ctx, tlsHandshakeTimeout, errTLSHandshakeTimeout)
+	defer cancel()
+	vu.tracer.tlsStart = time.Now()
+	err := conn.Handshake(hctx)
+	vu.tracer.tlsDone = time.Now()
+	var rec tls.RecordHeaderError
+	switch {
+	case err == nil:
+	case ctx.Err() == nil && context.Cause(hctx) == errTLSHandshakeTimeout:
+		err = errTLSHandshakeTimeout
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case errors.As(err, &rec) && string(rec.RecordHeader[:]) == "HTTP/":
+		err = http.ErrSchemeMismatch
+	}
+	return err
+}
+
+// errTLSHandshakeTimeout is net/http's error for a handshake slower than
+// its TLSHandshakeTimeout.
+var errTLSHandshakeTimeout error = tlsHandshakeTimeoutError{}
+
+type tlsHandshakeTimeoutError struct{}
+
+func (tlsHandshakeTimeoutError) Timeout() bool   { return true }
+func (tlsHandshakeTimeoutError) Temporary() bool { return true }
+func (tlsHandshakeTimeoutError) Error() string   { return "net/http: TLS handshake timeout" }
+
 // urlError wraps err like net/http's Client.Do: `Get "http://…": err`.
 func urlError(method, rawURL string, err error) error {
 	op := "Get"
@@ -165,8 +212,12 @@ func urlError(method, rawURL string, err error) error {
 }
 
 // deadlineErr turns an I/O timeout from the request's deadline into the
-// error net/http reports when a request context's deadline passes.
+// error net/http reports when a request context's deadline passes; the TLS
+// handshake's own timeout keeps net/http's error for it.
 func deadlineErr(err error) error {
+	if err == errTLSHandshakeTimeout {
+		return err
+	}
 	if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 		return context.DeadlineExceeded
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"net/http"
@@ -29,7 +30,8 @@ func TestFastPathEligibility(t *testing.T) {
 		{"plain GET", Request{Method: "GET", URL: "http://h:1/x"}, true},
 		{"empty method is GET", Request{URL: "http://h:1/x"}, true},
 		{"POST with headers", Request{Method: "POST", URL: "http://h:1/x", Header: http.Header{"Content-Type": {"application/json"}, "X-Api-Key": {"k"}}}, true},
-		{"https", Request{Method: "GET", URL: "https://h:1/x"}, false},
+		{"https", Request{Method: "GET", URL: "https://h:1/x"}, true},
+		{"upper-case scheme", Request{Method: "GET", URL: "HTTPS://h:1/x"}, false},
 		{"lower-case method", Request{Method: "get", URL: "http://h:1/x"}, false},
 		{"CONNECT", Request{Method: "CONNECT", URL: "http://h:1/x"}, false},
 		{"non-canonical key", Request{Method: "GET", URL: "http://h:1/x", Header: http.Header{"x-api-key": {"k"}}}, false},
@@ -43,34 +45,67 @@ func TestFastPathEligibility(t *testing.T) {
 			t.Errorf("%s: fast = %v, want %v", tc.name, ok, tc.fast)
 		}
 	}
-	if _, ok := NewClient(ClientOptions{NoFastPath: true}).fastPath(&Request{Method: "GET", URL: "http://h:1/x"}); ok {
-		t.Error("NoFastPath must send everything through net/http")
-	}
-	t.Setenv("HTTP_PROXY", "http://127.0.0.1:3128")
-	if _, ok := NewClient(ClientOptions{}).fastPath(&Request{Method: "GET", URL: "http://h:1/x"}); ok {
-		t.Error("with a proxy configured every request must go through net/http")
+	for _, tc := range []struct {
+		name        string
+		opts        ClientOptions
+		env         string // a proxy variable set
+		http, https bool   // whether each scheme takes the fast path
+	}{
+		{"defaults", ClientOptions{}, "", true, true},
+		{"NoFastPath", ClientOptions{NoFastPath: true}, "", false, false},
+		{"HTTP2 sends https through net/http", ClientOptions{HTTP2: true}, "", true, false},
+		{"HTTP_PROXY", ClientOptions{}, "HTTP_PROXY", false, true},
+		{"http_proxy", ClientOptions{}, "http_proxy", false, true},
+		{"HTTPS_PROXY", ClientOptions{}, "HTTPS_PROXY", true, false},
+		{"https_proxy", ClientOptions{}, "https_proxy", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv(tc.env, "http://127.0.0.1:3128")
+			}
+			c := NewClient(tc.opts)
+			if _, ok := c.fastPath(&Request{Method: "GET", URL: "http://h:1/x"}); ok != tc.http {
+				t.Errorf("http: fast = %v, want %v", ok, tc.http)
+			}
+			if _, ok := c.fastPath(&Request{Method: "GET", URL: "https://h:1/x"}); ok != tc.https {
+				t.Errorf("https: fast = %v, want %v", ok, tc.https)
+			}
+		})
 	}
 }
 
 // scripted is a loopback server that answers every request with the same
 // raw bytes, closing the connection afterwards when closeAfter is set. It
-// records each request head (and body) it read, and counts connections.
+// records each request head (and body) it read, and counts connections and
+// the ones that ended.
 type scripted struct {
 	addr       string
+	url        string // http://addr, or https://addr over TLS
 	resp       string
 	closeAfter bool
 	conns      atomic.Int64
+	ended      atomic.Int64
 	mu         sync.Mutex
 	reqs       []string
 }
 
 func newScripted(t *testing.T, resp string, closeAfter bool) *scripted {
+	return newScriptedTLS(t, resp, closeAfter, nil)
+}
+
+// newScriptedTLS is newScripted speaking TLS with config, or plain HTTP
+// when config is nil.
+func newScriptedTLS(t *testing.T, resp string, closeAfter bool, config *tls.Config) *scripted {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scripted{addr: ln.Addr().String(), resp: resp, closeAfter: closeAfter}
+	s := &scripted{addr: ln.Addr().String(), url: "http://" + ln.Addr().String(), resp: resp, closeAfter: closeAfter}
+	if config != nil {
+		ln = tls.NewListener(ln, config)
+		s.url = "https://" + s.addr
+	}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -86,6 +121,7 @@ func newScripted(t *testing.T, resp string, closeAfter bool) *scripted {
 			go func() {
 				defer wg.Done()
 				s.serve(c)
+				s.ended.Add(1)
 			}()
 		}
 	}()
@@ -164,43 +200,49 @@ func TestFastPathSendsWhatNetHTTPSends(t *testing.T) {
 		{"multi-valued and padded", Request{Method: "GET", URL: "/x", Header: http.Header{"X-Multi": {"a", " b\t", ""}, "X-Empty": {}}}},
 		{"own User-Agent is replaced", Request{Method: "GET", URL: "/x", Header: http.Header{"User-Agent": {"curl"}}}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got [2]string
-			for i, std := range []bool{true, false} {
-				s := newScripted(t, "HTTP/1.1 204 No Content\r\n\r\n", false)
-				c := NewClient(ClientOptions{NoFastPath: std, UserAgent: "driftload/test"})
-				defer c.Close()
-				f := newFixture()
-				vu := NewVU(1, 1, c, f.reg, f.b)
-				req := tc.req
-				req.URL = "http://" + s.addr + req.URL
-				if _, fast := c.fastPath(&req); fast == std {
-					t.Fatalf("std=%v: fast path eligibility %v", std, fast)
+		for _, secure := range []bool{false, true} {
+			t.Run(tc.name+map[bool]string{false: "", true: "/tls"}[secure], func(t *testing.T) {
+				var got [2]string
+				for i, std := range []bool{true, false} {
+					var serverTLS *tls.Config
+					opts := ClientOptions{NoFastPath: std, UserAgent: "driftload/test"}
+					if secure {
+						serverTLS, opts.TLS = testTLS(t)
+					}
+					s := newScriptedTLS(t, "HTTP/1.1 204 No Content\r\n\r\n", false, serverTLS)
+					c := NewClient(opts)
+					defer c.Close()
+					f := newFixture()
+					vu := NewVU(1, 1, c, f.reg, f.b)
+					req := tc.req
+					req.URL = s.url + req.URL
+					if _, fast := c.fastPath(&req); fast == std {
+						t.Fatalf("std=%v: fast path eligibility %v", std, fast)
+					}
+					if r := vu.Do(context.Background(), &req); r.Err != nil {
+						t.Fatal(r.Err)
+					}
+					reqs := s.requests()
+					if len(reqs) != 1 {
+						t.Fatalf("server saw %d requests", len(reqs))
+					}
+					got[i] = normalizeHead(strings.Replace(reqs[0], s.addr, "ADDR", 1))
+					// Over TLS the wire carries more (TestTLSCountsTheBytesOnTheWire).
+					if !secure && c.BytesSent() != int64(len(reqs[0])) {
+						t.Errorf("std=%v: counted %d bytes sent, the server read %d", std, c.BytesSent(), len(reqs[0]))
+					}
 				}
-				if r := vu.Do(context.Background(), &req); r.Err != nil {
-					t.Fatal(r.Err)
+				if got[0] != got[1] {
+					t.Errorf("net/http sent\n%q\nthe fast path sent\n%q", got[0], got[1])
 				}
-				reqs := s.requests()
-				if len(reqs) != 1 {
-					t.Fatalf("server saw %d requests", len(reqs))
-				}
-				got[i] = normalizeHead(strings.Replace(reqs[0], s.addr, "ADDR", 1))
-				if std && c.BytesSent() != int64(len(reqs[0])) {
-					t.Fatalf("net/http sent %d bytes, the server read %d", c.BytesSent(), len(reqs[0]))
-				}
-				if !std && c.BytesSent() != int64(len(reqs[0])) {
-					t.Errorf("fast path counted %d bytes sent, the server read %d", c.BytesSent(), len(reqs[0]))
-				}
-			}
-			if got[0] != got[1] {
-				t.Errorf("net/http sent\n%q\nthe fast path sent\n%q", got[0], got[1])
-			}
-		})
+			})
+		}
 	}
 }
 
 type outcome struct {
 	Status int
+	Proto  string
 	Header http.Header
 	Body   string
 	Err    string
@@ -208,44 +250,75 @@ type outcome struct {
 	Conns int64
 }
 
-// The fast path reads every response framing as net/http does: the same
-// status, header map, body, error or not, and connection reuse.
+// The fast path reads every response framing as net/http does, over plain
+// TCP and over TLS: the same status, version, header map, body, error or
+// not, and connection reuse.
 func TestFastPathReadsResponsesLikeNetHTTP(t *testing.T) {
 	for _, tc := range h1test.Framings() {
-		t.Run(tc.Name, func(t *testing.T) {
-			var out [2]outcome
-			for i, std := range []bool{true, false} {
-				s := newScripted(t, tc.Resp, tc.CloseAfter)
-				c := NewClient(ClientOptions{NoFastPath: std, Timeout: 5 * time.Second})
-				f := newFixture()
-				vu := NewVU(1, 1, c, f.reg, f.b)
-				req := Request{Method: tc.Method, URL: "http://" + s.addr + "/x"}
-				var o outcome
-				for range 2 {
-					r := vu.Do(context.Background(), &req)
-					o = outcome{Status: r.Status, Header: r.Header, Body: string(r.Body)}
-					if r.Err != nil {
-						o.Status, o.Header, o.Body = 0, nil, ""
-						// The same error, but for where net/http notices a
-						// truncated head: at EOF (fast path) or at a line
-						// without a colon.
-						o.Err = strings.ReplaceAll(r.Err.Error(), s.addr, "ADDR")
-						if tc.Name == "truncated head" {
-							o.Err = "error"
-						}
-					}
+		for _, secure := range []bool{false, true} {
+			t.Run(tc.Name+map[bool]string{false: "", true: "/tls"}[secure], func(t *testing.T) {
+				testFraming(t, tc, secure)
+			})
+		}
+	}
+}
+
+// testFraming sends two requests on each path to a server answering with
+// tc's response, over TLS when secure is set, and compares the outcomes.
+func testFraming(t *testing.T, tc h1test.Framing, secure bool) {
+	var out [2]outcome
+	for i, std := range []bool{true, false} {
+		var serverTLS *tls.Config
+		opts := ClientOptions{NoFastPath: std, Timeout: 5 * time.Second}
+		if secure {
+			serverTLS, opts.TLS = testTLS(t)
+		}
+		s := newScriptedTLS(t, tc.Resp, tc.CloseAfter, serverTLS)
+		c := NewClient(opts)
+		f := newFixture()
+		vu := NewVU(1, 1, c, f.reg, f.b)
+		req := Request{Method: tc.Method, URL: s.url + "/x"}
+		var o outcome
+		for i := range 2 {
+			if i == 1 && tc.Name == "unsolicited bytes after the response" {
+				// net/http closes the connection once its read loop sees
+				// the bytes; a request sent before that would read them as
+				// its response. Wait for the close, as the fast path does
+				// at once.
+				waitFor(t, func() bool { return s.ended.Load() == 1 })
+			}
+			r := vu.Do(context.Background(), &req)
+			o = outcome{Status: r.Status, Proto: r.Proto, Header: r.Header, Body: string(r.Body)}
+			if r.Err != nil {
+				o.Status, o.Proto, o.Header, o.Body = 0, "", nil, ""
+				// The same error, but for where net/http notices a
+				// truncated head: at EOF (fast path) or at a line
+				// without a colon.
+				o.Err = strings.ReplaceAll(r.Err.Error(), s.addr, "ADDR")
+				if tc.Name == "truncated head" {
+					o.Err = "error"
 				}
-				c.Close()
-				o.Conns = s.conns.Load()
-				out[i] = o
 			}
-			if !reflect.DeepEqual(out[0], out[1]) {
-				t.Errorf("net/http: %+v\nfast path: %+v", out[0], out[1])
-			}
-			if (out[1].Err != "") != tc.WantErr || out[1].Conns != tc.WantConns {
-				t.Errorf("fast path: error %v, %d connections; want error %v, %d connections", out[1].Err != "", out[1].Conns, tc.WantErr, tc.WantConns)
-			}
-		})
+		}
+		c.Close()
+		o.Conns = s.conns.Load()
+		out[i] = o
+	}
+	if !reflect.DeepEqual(out[0], out[1]) {
+		t.Errorf("net/http: %+v\nfast path: %+v", out[0], out[1])
+	}
+	if (out[1].Err != "") != tc.WantErr || out[1].Conns != tc.WantConns {
+		t.Errorf("fast path: error %v, %d connections; want error %v, %d connections", out[1].Err != "", out[1].Conns, tc.WantErr, tc.WantConns)
+	}
+}
+
+// waitFor waits until cond holds, failing the test after 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(10 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("condition not met within 10 s")
+		}
 	}
 }
 
@@ -318,50 +391,64 @@ func TestFastPathTimeouts(t *testing.T) {
 }
 
 // A server that closes idle keep-alive connections (its idle timeout) costs
-// no failed request: the fast path redials, as net/http does.
+// no failed request: the fast path redials, as net/http does, over plain
+// TCP and over TLS (where the close is a close_notify alert).
 func TestFastPathRedialsWhenTheServerClosedAnIdleConnection(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	defer func() { ln.Close(); wg.Wait() }()
-	var conns atomic.Int64
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
+	for _, secure := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "tls"}[secure], func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
-				return
+				t.Fatal(err)
 			}
-			conns.Add(1)
-			// One response, keep-alive promised, then the connection is closed.
-			buf := make([]byte, 4096)
-			_, _ = c.Read(buf)
-			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-			time.Sleep(20 * time.Millisecond)
-			c.Close()
-		}
-	}()
-	f := newFixture()
-	defer f.client.Close()
-	vu := NewVU(1, 1, f.client, f.reg, f.b)
-	for i := range 3 {
-		for _, method := range []string{"GET", "POST"} {
-			r := vu.Do(context.Background(), &Request{Method: method, URL: "http://" + ln.Addr().String() + "/x", Body: []byte("b"), Endpoint: "x"})
-			if r.Err != nil || r.Status != 200 {
-				t.Fatalf("request %d %s: %v", i, method, r.Err)
+			serverTLS, clientTLS := testTLS(t)
+			base := "http://" + ln.Addr().String()
+			if secure {
+				ln, base = tls.NewListener(ln, serverTLS), "https://"+ln.Addr().String()
 			}
-			time.Sleep(50 * time.Millisecond) // the server closes meanwhile
-		}
-	}
-	if n := conns.Load(); n != 6 {
-		t.Fatalf("%d connections, want one per request", n)
-	}
-	failed, _ := f.reg.Snapshot().Sink("http_req_failed", nil)
-	if failed.Count != 6 || failed.Trues != 0 {
-		t.Fatalf("failed = %d of %d, want 0 of 6", failed.Trues, failed.Count)
+			var wg sync.WaitGroup
+			defer func() { ln.Close(); wg.Wait() }()
+			var conns atomic.Int64
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					conns.Add(1)
+					// One response, keep-alive promised, then the connection is closed.
+					buf := make([]byte, 4096)
+					_, _ = c.Read(buf)
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					time.Sleep(20 * time.Millisecond)
+					c.Close()
+				}
+			}()
+			f := newFixture()
+			f.client = NewClient(ClientOptions{TLS: clientTLS})
+			defer f.client.Close()
+			vu := NewVU(1, 1, f.client, f.reg, f.b)
+			for i := range 3 {
+				for _, method := range []string{"GET", "POST"} {
+					r := vu.Do(context.Background(), &Request{Method: method, URL: base + "/x", Body: []byte("b"), Endpoint: "x"})
+					if r.Err != nil || r.Status != 200 {
+						t.Fatalf("request %d %s: %v", i, method, r.Err)
+					}
+					if secure && r.Timings.TLSHandshaking <= 0 {
+						t.Fatalf("request %d %s: timings %+v, want the redial's handshake timed", i, method, r.Timings)
+					}
+					time.Sleep(50 * time.Millisecond) // the server closes meanwhile
+				}
+			}
+			if n := conns.Load(); n != 6 {
+				t.Fatalf("%d connections, want one per request", n)
+			}
+			failed, _ := f.reg.Snapshot().Sink("http_req_failed", nil)
+			if failed.Count != 6 || failed.Trues != 0 {
+				t.Fatalf("failed = %d of %d, want 0 of 6", failed.Trues, failed.Count)
+			}
+		})
 	}
 }
 

@@ -33,8 +33,14 @@ type ClientOptions struct {
 	// UserAgent is sent with every request.
 	UserAgent string
 	// NoFastPath sends every request through net/http's Transport instead
-	// of driftload's own HTTP/1.1 client for plain http:// URLs (package h1).
+	// of driftload's own HTTP/1.1 client (package h1), which otherwise
+	// sends http:// and https:// requests when no proxy is configured.
 	NoFastPath bool
+	// HTTP2 sends https requests through net/http, negotiating HTTP/2 when
+	// the server offers it (ALPN h2). Without it every request speaks
+	// HTTP/1.1, on either path: the fast path offers only http/1.1, and
+	// net/http does not attempt HTTP/2. Plain http:// is HTTP/1.1 always.
+	HTTP2 bool
 	// MaxBodyBytes bounds the response body a request reads (0 or less:
 	// DefaultMaxBodyBytes). A larger body is not read further, its
 	// connection is closed, and the request fails with an error matching
@@ -62,8 +68,11 @@ type Client struct {
 	sent      atomic.Int64
 	received  atomic.Int64
 
-	// The fast path (fastpath.go): on unless disabled or a proxy is configured.
+	// The fast path (fastpath.go) for http:// and for https:// URLs: on
+	// unless disabled, HTTP/2 is asked for (https), or a proxy is
+	// configured for the scheme.
 	fast    bool
+	fastTLS bool
 	h1      h1.Config
 	dialer  *net.Dialer
 	connsMu sync.Mutex
@@ -89,12 +98,26 @@ func NewClient(opts ClientOptions) *Client {
 	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, maxBody: opts.MaxBodyBytes, dialer: dialer}
 	c.h1 = h1.Config{MaxBody: opts.MaxBodyBytes, Sent: &c.sent, Received: &c.received}
 	c.fast = !opts.NoFastPath && os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
+	c.fastTLS = !opts.NoFastPath && !opts.HTTP2 && os.Getenv("HTTPS_PROXY") == "" && os.Getenv("https_proxy") == ""
 	tlsConfig := opts.TLS.Clone()
 	if tlsConfig == nil {
 		tlsConfig = &tls.Config{}
 	}
 	if opts.Insecure {
 		tlsConfig.InsecureSkipVerify = true //nolint:gosec // the user asked for --insecure
+	}
+	// One session cache for every connection of the run, on both paths: a
+	// redialled connection resumes its session (net/http keeps none unless
+	// the configuration has one).
+	if tlsConfig.ClientSessionCache == nil {
+		tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(0)
+	}
+	// The fast path's own clone: the Transport modifies its configuration
+	// (NextProtos) on first use.
+	c.h1.TLS = tlsConfig.Clone()
+	if !opts.HTTP2 && tlsConfig.NextProtos == nil {
+		// The ClientHello the fast path sends, and no HTTP/2.
+		tlsConfig.NextProtos = []string{"http/1.1"}
 	}
 	c.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
@@ -108,9 +131,9 @@ func NewClient(opts ClientOptions) *Client {
 		MaxIdleConns:          opts.MaxVUs + 16,
 		MaxIdleConnsPerHost:   opts.MaxVUs + 16,
 		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
 		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
+		ForceAttemptHTTP2:     opts.HTTP2,
 		TLSClientConfig:       tlsConfig,
 	}
 	c.hc = &http.Client{
@@ -121,6 +144,10 @@ func NewClient(opts ClientOptions) *Client {
 	}
 	return c
 }
+
+// tlsHandshakeTimeout bounds a TLS handshake on both paths, besides the
+// request's own timeout.
+const tlsHandshakeTimeout = 10 * time.Second
 
 // Close drops idle connections; busy ones close when their request ends.
 func (c *Client) Close() {
@@ -178,7 +205,10 @@ type Timings struct {
 
 // Response is what came back. Body is only valid until the VU's next request.
 type Response struct {
-	Status  int
+	Status int
+	// Proto is the protocol of the response: "HTTP/1.1", "HTTP/1.0", or
+	// "HTTP/2.0" when ClientOptions.HTTP2 negotiated it.
+	Proto   string
 	Header  http.Header
 	Body    []byte
 	Err     error
@@ -200,10 +230,19 @@ type Response struct {
 func (r *Response) OK(status int) bool { return r.Err == nil && r.Status == status }
 
 // tracer collects one request's phase instants; each VU reuses its own.
+// The httptrace hooks may run on net/http's goroutines (and a dial's may
+// still run after the request ended), so they stamp under mu, and Do reads
+// under mu; a tracer whose hooks may still fire is retired (see Do).
 type tracer struct {
+	mu sync.Mutex
+	instants
+	trace *httptrace.ClientTrace
+}
+
+// instants are the phase instants of one request.
+type instants struct {
 	getConn, connectStart, connectDone, tlsStart, tlsDone, gotConn, wroteRequest, firstByte time.Time
 	reused                                                                                  bool
-	trace                                                                                   *httptrace.ClientTrace
 }
 
 // clientTrace returns the hooks that fill t, made on first use: the fast
@@ -213,21 +252,35 @@ func (t *tracer) clientTrace() *httptrace.ClientTrace {
 		return t.trace
 	}
 	t.trace = &httptrace.ClientTrace{
-		GetConn:              func(string) { t.getConn = time.Now() },
-		ConnectStart:         func(string, string) { t.connectStart = time.Now() },
-		ConnectDone:          func(string, string, error) { t.connectDone = time.Now() },
-		TLSHandshakeStart:    func() { t.tlsStart = time.Now() },
-		TLSHandshakeDone:     func(tls.ConnectionState, error) { t.tlsDone = time.Now() },
-		GotConn:              func(info httptrace.GotConnInfo) { t.gotConn = time.Now(); t.reused = info.Reused },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { t.wroteRequest = time.Now() },
-		GotFirstResponseByte: func() { t.firstByte = time.Now() },
+		GetConn:           func(string) { t.stamp(&t.getConn) },
+		ConnectStart:      func(string, string) { t.stamp(&t.connectStart) },
+		ConnectDone:       func(string, string, error) { t.stamp(&t.connectDone) },
+		TLSHandshakeStart: func() { t.stamp(&t.tlsStart) },
+		TLSHandshakeDone:  func(tls.ConnectionState, error) { t.stamp(&t.tlsDone) },
+		GotConn: func(info httptrace.GotConnInfo) {
+			now := time.Now()
+			t.mu.Lock()
+			t.gotConn, t.reused = now, info.Reused
+			t.mu.Unlock()
+		},
+		WroteRequest:         func(httptrace.WroteRequestInfo) { t.stamp(&t.wroteRequest) },
+		GotFirstResponseByte: func() { t.stamp(&t.firstByte) },
 	}
 	return t.trace
 }
 
+// stamp sets *at, one of t's instants, to now.
+func (t *tracer) stamp(at *time.Time) {
+	now := time.Now()
+	t.mu.Lock()
+	*at = now
+	t.mu.Unlock()
+}
+
 func (t *tracer) reset() {
-	tr := t.trace
-	*t = tracer{trace: tr}
+	t.mu.Lock()
+	t.instants = instants{}
+	t.mu.Unlock()
 }
 
 func sub(a, b time.Time) time.Duration {
@@ -328,7 +381,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 		case ex.HeadErr != nil:
 			err = urlError(req.Method, req.URL, deadlineErr(ex.HeadErr))
 		default:
-			resp.Status, resp.Header, resp.Body = ex.Status, ex.Header, ex.Body
+			resp.Status, resp.Proto, resp.Header, resp.Body = ex.Status, ex.Proto, ex.Header, ex.Body
 			if ex.BodyErr != nil {
 				err = deadlineErr(ex.BodyErr)
 			}
@@ -341,6 +394,17 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 		}
 	}
 	end := time.Now()
+	tr := vu.tracer
+	tr.mu.Lock()
+	timings := tr.timings(start, end)
+	answered, dialled := !tr.firstByte.IsZero(), !tr.connectStart.IsZero()
+	tr.mu.Unlock()
+	if err != nil || dialled {
+		// The hooks of a dial may still fire: net/http dials on its own
+		// goroutine and may go on after the request failed, and a Happy
+		// Eyeballs racer may outlive a dial. They stamp the retired tracer.
+		vu.tracer = &tracer{}
+	}
 	if err != nil {
 		if abort.Err() != nil {
 			resp.Canceled = true
@@ -350,9 +414,9 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 		}
 		resp.Err = err
 		resp.TimedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
-		resp.Reason = failureReason(err, !vu.tracer.firstByte.IsZero())
+		resp.Reason = failureReason(err, answered)
 	}
-	resp.Timings = vu.tracer.timings(start, end)
+	resp.Timings = timings
 	resp.Latency = vu.lag + end.Sub(start)
 	vu.recordHTTP(req, resp)
 	return resp
@@ -388,8 +452,7 @@ func (vu *VU) doStd(abort context.Context, req *Request, timeout time.Duration) 
 	start = time.Now()
 	hresp, err := c.hc.Do(hreq)
 	if err == nil {
-		resp.Status = hresp.StatusCode
-		resp.Header = hresp.Header
+		resp.Status, resp.Proto, resp.Header = hresp.StatusCode, hresp.Proto, hresp.Header
 		// A HEAD response's ContentLength is the announced one, without a body.
 		if hresp.ContentLength > c.maxBody && hreq.Method != http.MethodHead {
 			err = &h1.BodyTooLargeError{Limit: c.maxBody, ContentLength: hresp.ContentLength}

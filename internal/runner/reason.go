@@ -92,11 +92,14 @@ func isTLSError(err error) bool {
 		errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &systemRoot) {
 		return true
 	}
-	// crypto/tls reports the alerts it sends itself as a *net.OpError
-	// "local error" around an unexported type; net/http replaces the
-	// RecordHeaderError of a plain HTTP answer with its own plain error.
+	// crypto/tls reports the alerts it sends itself and the ones it
+	// receives (a server refusing the client's certificate, which TLS 1.3
+	// says on the first read after the handshake) as a *net.OpError "local
+	// error" or "remote error" around an unexported type; net/http
+	// replaces the RecordHeaderError of a plain HTTP answer with its own
+	// plain error.
 	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "local error" && strings.HasPrefix(opErr.Err.Error(), "tls: ") ||
+	return errors.As(err, &opErr) && (opErr.Op == "local error" || opErr.Op == "remote error") && strings.HasPrefix(opErr.Err.Error(), "tls: ") ||
 		strings.HasSuffix(err.Error(), "http: server gave HTTP response to HTTPS client")
 }
 

@@ -186,6 +186,8 @@ func TestFailureReasonClassifiesErrors(t *testing.T) {
 		{wrap(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), false, ReasonTLS},
 		{wrap(x509.HostnameError{Host: "h"}), false, ReasonTLS},
 		{wrap(&net.OpError{Op: "local error", Err: errors.New("tls: unexpected message")}), false, ReasonTLS},
+		{wrap(&net.OpError{Op: "remote error", Err: errors.New("tls: certificate required")}), true, ReasonTLS},
+		{wrap(&net.OpError{Op: "remote error", Err: errors.New("something else")}), false, ReasonOther},
 		{wrap(errors.New("http: server gave HTTP response to HTTPS client")), false, ReasonTLS},
 		{wrap(errors.New(`malformed HTTP status code "x"`)), true, ReasonMalformed},
 		{wrap(errors.New("unsupported protocol scheme")), false, ReasonOther},

@@ -1,5 +1,5 @@
 // Package h1 is driftload's own HTTP/1.1 client connection, the fast path
-// for plain http:// requests.
+// for http:// and https:// requests.
 //
 // net/http's Transport serves each request with three goroutines (the
 // caller, the connection's readLoop and writeLoop) talking over channels,
@@ -9,12 +9,15 @@
 // from a reused read buffer. It reproduces net/http's client behaviour where
 // a caller can observe it: the header lines sent, Accept-Encoding: gzip with
 // transparent decompression, response framing and keep-alive rules, the
-// header map handed back, error values. What it does not handle (https,
-// proxies, unusual URLs or headers: see ParseURL and Sendable) is for
-// net/http.
+// header map handed back, error values. Over TLS (crypto/tls, with ALPN
+// offering http/1.1 only) it does the same inside the TLS records and counts
+// the bytes on the wire. What it does not handle (HTTP/2, proxies, unusual
+// URLs or headers: see ParseURL and Sendable) is for net/http.
 package h1
 
 import (
+	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +35,14 @@ type Config struct {
 	// response fails with a *BodyTooLargeError. 0 means no limit.
 	MaxBody int64
 	// Sent and Received, when not nil, count the bytes every Conn writes
-	// and reads.
+	// and reads on its network connection: over TLS the records on the
+	// wire, handshake included, as net/http counts them.
 	Sent, Received *atomic.Int64
+	// TLS is the base configuration of connections to https URLs (nil: the
+	// defaults). A Conn uses a clone with ServerName set to the URL's host
+	// when the base has none, as net/http does, and NextProtos set to
+	// http/1.1 alone, so that ALPN never selects HTTP/2.
+	TLS *tls.Config
 }
 
 // Connection states.
@@ -48,11 +57,16 @@ const (
 // goroutine uses it at a time (RoundTrip, SetDeadline, Release); Acquire,
 // CloseIdle and Abort may be called from any goroutine.
 type Conn struct {
-	nc        net.Conn
+	nc        net.Conn  // the TCP connection, or tc over it
+	tc        *tls.Conn // nil for plain http
 	authority string
 	cfg       *Config
 	state     atomic.Int32
 	reused    bool // served a response before
+	// sent and received count the Conn's own writes and reads: cfg's
+	// counters for plain http; nil over TLS, where the TCP connection
+	// under tc counts.
+	sent, received *atomic.Int64
 
 	// Read side: unread bytes are buf[r:w]; body and gz hold the body of
 	// the last response.
@@ -69,12 +83,23 @@ type Conn struct {
 	resp Response
 }
 
-// NewConn returns a Conn over nc, a connection to authority (the reuse key,
-// see URL). The new Conn is busy: its creator is using it. old, when not
-// nil, is a closed Conn whose buffers the new one takes over (the last
-// Response of old is then valid only until the new Conn's first RoundTrip).
-func NewConn(nc net.Conn, authority string, cfg *Config, old *Conn) *Conn {
-	c := &Conn{nc: nc, authority: authority, cfg: cfg, buf: make([]byte, readBuf)}
+// NewConn returns a Conn to u over nc, a TCP connection to u.Addr(). For an
+// https URL the Conn speaks TLS over nc (see Config.TLS): Handshake must
+// succeed before its first RoundTrip. The new Conn is busy: its creator is
+// using it. old, when not nil, is a closed Conn whose buffers the new one
+// takes over (the last Response of old is then valid only until the new
+// Conn's first RoundTrip).
+func NewConn(nc net.Conn, u URL, cfg *Config, old *Conn) *Conn {
+	c := &Conn{nc: nc, authority: u.Authority, cfg: cfg, buf: make([]byte, readBuf)}
+	if u.TLS {
+		if cfg.Sent != nil || cfg.Received != nil {
+			nc = &countingConn{Conn: nc, sent: cfg.Sent, received: cfg.Received}
+		}
+		c.tc = tls.Client(nc, tlsConfig(cfg.TLS, u.Host()))
+		c.nc = c.tc
+	} else {
+		c.sent, c.received = cfg.Sent, cfg.Received
+	}
 	if old != nil {
 		c.wbuf, c.body, c.gz = old.wbuf, old.body, old.gz
 		old.wbuf, old.body, old.gz = nil, nil, nil
@@ -83,8 +108,67 @@ func NewConn(nc net.Conn, authority string, cfg *Config, old *Conn) *Conn {
 	return c
 }
 
-// Authority is the authority the connection was made for.
-func (c *Conn) Authority() string { return c.authority }
+// tlsConfig is base cloned for a connection to host: net/http's
+// ServerName rule, and HTTP/1.1 as the only application protocol.
+func tlsConfig(base *tls.Config, host string) *tls.Config {
+	cfg := base.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	cfg.NextProtos = http11
+	return cfg
+}
+
+// http11 is the ALPN list of a Conn; crypto/tls does not modify it.
+var http11 = []string{"http/1.1"}
+
+// Serves reports whether the connection was made for u's scheme and
+// authority, so that it can send u's request.
+func (c *Conn) Serves(u URL) bool { return c.authority == u.Authority && (c.tc != nil) == u.TLS }
+
+// Handshake runs the TLS handshake of a connection to an https URL, within
+// ctx and the deadline set with SetDeadline; for plain http it does
+// nothing. After an error the caller closes the Conn.
+func (c *Conn) Handshake(ctx context.Context) error {
+	if c.tc == nil {
+		return nil
+	}
+	return c.tc.HandshakeContext(ctx)
+}
+
+// ConnectionState returns the state of a TLS connection; ok is false for
+// plain http.
+func (c *Conn) ConnectionState() (state tls.ConnectionState, ok bool) {
+	if c.tc == nil {
+		return tls.ConnectionState{}, false
+	}
+	return c.tc.ConnectionState(), true
+}
+
+// countingConn counts the bytes a TLS connection's TCP connection carries.
+type countingConn struct {
+	net.Conn
+	sent, received *atomic.Int64
+}
+
+func (cc *countingConn) Read(p []byte) (int, error) {
+	n, err := cc.Conn.Read(p)
+	if cc.received != nil {
+		cc.received.Add(int64(n))
+	}
+	return n, err
+}
+
+func (cc *countingConn) Write(p []byte) (int, error) {
+	n, err := cc.Conn.Write(p)
+	if cc.sent != nil {
+		cc.sent.Add(int64(n))
+	}
+	return n, err
+}
 
 // Reused reports whether the connection served a response before.
 func (c *Conn) Reused() bool { return c.reused }
@@ -138,6 +222,9 @@ func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
 // valid until the Conn's next RoundTrip.
 type Response struct {
 	Status int
+	// Proto is the response's version, as net/http's Response.Proto:
+	// "HTTP/1.1", "HTTP/1.0".
+	Proto  string
 	Header http.Header
 	// Body is the response body, decompressed when the Conn asked for gzip.
 	Body []byte

@@ -66,7 +66,7 @@ func TestConnStates(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nc := &memConn{}
-			c := NewConn(nc, "h:1", &Config{}, nil)
+			c := NewConn(nc, URL{Authority: "h:1"}, &Config{}, nil)
 			if c.Acquire() {
 				t.Fatal("a new connection is busy: Acquire must fail")
 			}
@@ -89,7 +89,7 @@ func TestRoundTripCountsBytesAndKeepsTheConnection(t *testing.T) {
 	const resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 	nc := &memConn{data: []byte(resp), chunk: 7}
 	var sent, received atomic.Int64
-	c := NewConn(nc, "h:1", &Config{Sent: &sent, Received: &received}, nil)
+	c := NewConn(nc, URL{Authority: "h:1"}, &Config{Sent: &sent, Received: &received}, nil)
 	r := c.RoundTrip(&Request{URL: URL{Authority: "h:1", Target: "/x"}, UserAgent: "t", Body: []byte("b")})
 	if r.HeadErr != nil || r.BodyErr != nil || r.Status != 200 || string(r.Body) != "ok" || !r.Keep || r.Retry {
 		t.Fatalf("response %+v", r)
@@ -115,11 +115,11 @@ func TestRoundTripCountsBytesAndKeepsTheConnection(t *testing.T) {
 
 // A new connection takes over the buffers of the one it replaces.
 func TestNewConnTakesOverBuffers(t *testing.T) {
-	old := NewConn(&memConn{data: []byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")}, "h:1", &Config{}, nil)
+	old := NewConn(&memConn{data: []byte("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc")}, URL{Authority: "h:1"}, &Config{}, nil)
 	old.RoundTrip(&Request{URL: URL{Authority: "h:1", Target: "/"}})
 	_ = old.Close()
 	body, wbuf := old.body, old.wbuf
-	c := NewConn(&memConn{}, "h:1", &Config{}, old)
+	c := NewConn(&memConn{}, URL{Authority: "h:1"}, &Config{}, old)
 	if cap(c.body) != cap(body) || cap(c.wbuf) != cap(wbuf) || old.body != nil || old.wbuf != nil {
 		t.Fatal("buffers not handed over")
 	}

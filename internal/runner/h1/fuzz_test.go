@@ -16,8 +16,8 @@ import (
 // FuzzResponseParser feeds arbitrary bytes as a server's response to a Conn
 // and to net/http (http.ReadResponse, skipping 1xx responses as the
 // Transport does, then the body read with the same limit), and requires the
-// same outcome: both fail, or both succeed with the same status, header map
-// and body.
+// same outcome: both fail, or both succeed with the same status, version,
+// header map and body.
 //
 // h1 is stricter than net/http in these cases only:
 //
@@ -53,22 +53,23 @@ func FuzzResponseParser(f *testing.F) {
 		if got.err != nil {
 			return
 		}
-		if got.status != want.status || !bytes.Equal(got.body, want.body) || !reflect.DeepEqual(got.header, want.header) {
-			t.Fatalf("response %q (%s, limit %d):\nh1:       %d %v %q\nnet/http: %d %v %q", resp, method, max,
-				got.status, got.header, got.body, want.status, want.header, want.body)
+		if got.status != want.status || got.proto != want.proto || !bytes.Equal(got.body, want.body) || !reflect.DeepEqual(got.header, want.header) {
+			t.Fatalf("response %q (%s, limit %d):\nh1:       %d %s %v %q\nnet/http: %d %s %v %q", resp, method, max,
+				got.status, got.proto, got.header, got.body, want.status, want.proto, want.header, want.body)
 		}
 	})
 }
 
 type readOutcome struct {
 	status int
+	proto  string
 	header http.Header
 	body   []byte
 	err    error
 }
 
 func readH1(resp []byte, method string, chunk int, limit int64) readOutcome {
-	c := NewConn(&memConn{data: resp, chunk: chunk}, "h", &Config{MaxBody: limit}, nil)
+	c := NewConn(&memConn{data: resp, chunk: chunk}, URL{Authority: "h"}, &Config{MaxBody: limit}, nil)
 	c.readResponse(method, false)
 	r := &c.resp
 	if r.HeadErr != nil {
@@ -77,7 +78,7 @@ func readH1(resp []byte, method string, chunk int, limit int64) readOutcome {
 	if r.BodyErr != nil {
 		return readOutcome{err: r.BodyErr}
 	}
-	return readOutcome{status: r.Status, header: r.Header, body: r.Body}
+	return readOutcome{status: r.Status, proto: r.Proto, header: r.Header, body: r.Body}
 }
 
 // readReference reads resp as net/http's Transport does, with its default
@@ -102,7 +103,7 @@ func readReference(resp []byte, method string, limit int64) readOutcome {
 		if err != nil {
 			return readOutcome{err: err}
 		}
-		return readOutcome{status: r.StatusCode, header: r.Header, body: body}
+		return readOutcome{status: r.StatusCode, proto: r.Proto, header: r.Header, body: body}
 	}
 }
 

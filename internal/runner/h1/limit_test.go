@@ -65,7 +65,7 @@ func TestBodyLimit(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			nc := &endlessConn{memConn: memConn{data: []byte(tc.resp), chunk: 1500}, body: tc.endless}
-			c := NewConn(nc, "h:1", &Config{MaxBody: limit}, nil)
+			c := NewConn(nc, URL{Authority: "h:1"}, &Config{MaxBody: limit}, nil)
 			req := &Request{URL: URL{Authority: "h:1", Target: "/"}}
 			if !tc.gz {
 				req.Header = map[string][]string{"Accept-Encoding": {"identity"}}

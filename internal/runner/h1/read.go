@@ -56,8 +56,8 @@ func (c *Conn) fill(limit int) error {
 }
 
 func (c *Conn) count(n int) {
-	if c.cfg.Received != nil {
-		c.cfg.Received.Add(int64(n))
+	if c.received != nil {
+		c.received.Add(int64(n))
 	}
 }
 
@@ -238,6 +238,17 @@ func broken(err error) error {
 	return malformed(fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", err))
 }
 
+// proto is "HTTP/X.Y" for a response version.
+func proto(v [2]int) string {
+	switch v {
+	case [2]int{1, 1}:
+		return "HTTP/1.1"
+	case [2]int{1, 0}:
+		return "HTTP/1.0"
+	}
+	return "HTTP/" + strconv.Itoa(v[0]) + "." + strconv.Itoa(v[1])
+}
+
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 func cutLine(s string) (line, rest string) {
@@ -347,7 +358,7 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 			return got
 		}
 	}
-	r.Status, r.Header = status, header
+	r.Status, r.Proto, r.Header = status, proto(version), header
 	if length == -1 && !chunked && bodyAllowed(status) {
 		closeAfter = true
 	}

@@ -5,34 +5,62 @@ import (
 	"strings"
 )
 
-// URL is a plain http:// URL a Conn sends as it is.
+// URL is an http:// or https:// URL a Conn sends as it is.
 type URL struct {
-	// Authority is the URL's host[:port]: the Host header, and the key a
-	// connection is reused by.
+	// Authority is the URL's host[:port]: the Host header, and with TLS the
+	// key a connection is reused by.
 	Authority string
 	// Target is the request-target: path and query, never empty.
 	Target string
+	// TLS is set for an https:// URL: its connection speaks TLS.
+	TLS bool
 }
 
-// Addr is the address to dial for u: port 80 when the URL has none.
+// Addr is the address to dial for u: port 80 (443 with TLS) when the URL
+// has none.
 func (u URL) Addr() string {
 	if strings.HasSuffix(u.Authority, "]") || strings.IndexByte(u.Authority, ':') < 0 {
+		if u.TLS {
+			return u.Authority + ":443"
+		}
 		return u.Authority + ":80"
 	}
 	return u.Authority
 }
 
-// ParseURL accepts an http:// URL whose every byte net/url would keep as
-// is: an ASCII host (name, IPv4 or [IPv6]) with an optional port, then an
-// absolute path and query of unreserved, sub-delim, ':', '@', '/', '?' and
-// valid %XX bytes. Anything else (userinfo, fragments, bytes net/url would
-// escape, a query without a path) is refused: net/http must send it.
+// Host is u's host without port and brackets ("::1" for "[::1]:8443"): the
+// name a TLS connection verifies the server's certificate for and sends as
+// SNI, as net/http's does.
+func (u URL) Host() string {
+	a := u.Authority
+	if a != "" && a[0] == '[' {
+		if end := strings.IndexByte(a, ']'); end > 0 {
+			return a[1:end]
+		}
+	}
+	if i := strings.LastIndexByte(a, ':'); i >= 0 {
+		return a[:i]
+	}
+	return a
+}
+
+// ParseURL accepts an http:// or https:// URL whose every byte net/url
+// would keep as is: an ASCII host (name, IPv4 or [IPv6]) with an optional
+// port, then an absolute path and query of unreserved, sub-delim, ':', '@',
+// '/', '?' and valid %XX bytes. Anything else (userinfo, fragments, bytes
+// net/url would escape, a query without a path, an upper-case scheme) is
+// refused: net/http must send it.
 func ParseURL(raw string) (URL, bool) {
-	const scheme = "http://"
-	if len(raw) <= len(scheme) || raw[:len(scheme)] != scheme {
+	rest, secure := strings.CutPrefix(raw, "https://")
+	if !secure {
+		var ok bool
+		if rest, ok = strings.CutPrefix(raw, "http://"); !ok {
+			return URL{}, false
+		}
+	}
+	if rest == "" {
 		return URL{}, false
 	}
-	rest := raw[len(scheme):]
 	slash := strings.IndexByte(rest, '/')
 	if slash < 0 {
 		slash = len(rest)
@@ -42,7 +70,7 @@ func ParseURL(raw string) (URL, bool) {
 		return URL{}, false
 	}
 	if target == "" {
-		return URL{Authority: authority, Target: "/"}, true
+		return URL{Authority: authority, Target: "/", TLS: secure}, true
 	}
 	for i := 0; i < len(target); i++ {
 		c := target[i]
@@ -57,7 +85,7 @@ func ParseURL(raw string) (URL, bool) {
 			return URL{}, false
 		}
 	}
-	return URL{Authority: authority, Target: target}, true
+	return URL{Authority: authority, Target: target, TLS: secure}, true
 }
 
 // byteSet is the set of ASCII letters, digits and the bytes of extra.

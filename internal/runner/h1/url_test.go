@@ -32,8 +32,13 @@ func TestParseURLAgreesWithNetURL(t *testing.T) {
 		{"http://h:1/ü", false},
 		{"http://h:1/a\"b", false},
 		{"http://h:1/a[b]", false},
-		{"https://h:1/x", false},
+		{"https://h:1/x", true},
+		{"https://[::1]:8443", true},
+		{"https://", false},
+		{"https://user@h/", false},
 		{"HTTP://h:1/x", false},
+		{"HTTPS://h:1/x", false},
+		{"ftp://h:1/x", false},
 		{"http://", false},
 		{"http://h:1/%", false},
 	} {
@@ -50,22 +55,32 @@ func TestParseURLAgreesWithNetURL(t *testing.T) {
 			t.Errorf("%q: the fast path accepts what net/url rejects: %v", tc.raw, err)
 			continue
 		}
-		if u.Authority != nu.Host || u.Target != nu.RequestURI() {
-			t.Errorf("%q: fast (%q, %q), net/url (%q, %q)", tc.raw, u.Authority, u.Target, nu.Host, nu.RequestURI())
+		if u.Authority != nu.Host || u.Target != nu.RequestURI() || u.TLS != (nu.Scheme == "https") {
+			t.Errorf("%q: fast (%q, %q, TLS %v), net/url (%q, %q, %s)", tc.raw, u.Authority, u.Target, u.TLS, nu.Host, nu.RequestURI(), nu.Scheme)
+		}
+		if u.Host() != nu.Hostname() {
+			t.Errorf("%q: Host %q, net/url's Hostname %q", tc.raw, u.Host(), nu.Hostname())
 		}
 	}
 }
 
-func TestAddrDefaultsToPort80(t *testing.T) {
-	for _, tc := range []struct{ authority, addr string }{
-		{"example.com", "example.com:80"},
-		{"example.com:8080", "example.com:8080"},
-		{"[::1]", "[::1]:80"},
-		{"[::1]:9000", "[::1]:9000"},
-		{"127.0.0.1", "127.0.0.1:80"},
+func TestAddrDefaultsToTheSchemesPort(t *testing.T) {
+	for _, tc := range []struct {
+		authority string
+		tls       bool
+		addr      string
+	}{
+		{"example.com", false, "example.com:80"},
+		{"example.com:8080", false, "example.com:8080"},
+		{"[::1]", false, "[::1]:80"},
+		{"[::1]:9000", false, "[::1]:9000"},
+		{"127.0.0.1", false, "127.0.0.1:80"},
+		{"example.com", true, "example.com:443"},
+		{"example.com:8443", true, "example.com:8443"},
+		{"[::1]", true, "[::1]:443"},
 	} {
-		if got := (URL{Authority: tc.authority}).Addr(); got != tc.addr {
-			t.Errorf("Addr of %q = %q, want %q", tc.authority, got, tc.addr)
+		if got := (URL{Authority: tc.authority, TLS: tc.tls}).Addr(); got != tc.addr {
+			t.Errorf("Addr of %q (TLS %v) = %q, want %q", tc.authority, tc.tls, got, tc.addr)
 		}
 	}
 }

@@ -38,8 +38,8 @@ func (c *Conn) write(req *Request, method string, gzip bool) error {
 		n, err = c.nb.WriteTo(c.nc)
 		c.bufs, c.nb = [2][]byte{}, nil
 	}
-	if c.cfg.Sent != nil {
-		c.cfg.Sent.Add(n)
+	if c.sent != nil {
+		c.sent.Add(n)
 	}
 	return err
 }

@@ -67,6 +67,7 @@ type commonFlags struct {
 	startAt         string
 	startIn         time.Duration
 	lagBudget       time.Duration
+	http2           bool
 	html            string
 	junit           string
 	summaryMD       string
@@ -106,6 +107,7 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.BoolVar(&f.metricsRemote, "metrics-allow-remote", false, "let --metrics-addr listen on an address other machines can reach")
 	fs.BoolVar(&f.embedded, "embedded-target", false, "start the reference server in-process on a loopback port and test it")
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
+	fs.BoolVar(&f.http2, "http2", false, "https: negotiate HTTP/2 when the server offers it (through Go's net/http; default HTTP/1.1 on driftload's own client)")
 	fs.BoolVar(&f.stdlibHTTP, "stdlib-http", false, "send every request through Go's net/http client instead of driftload's own HTTP/1.1 client (slower; an escape hatch for unusual servers)")
 	fs.StringVar(&f.segment, "segment", "", `run the I-th of N equal parts of the test, "I/N" from "0/N" (several machines together make one run; merge their result files)`)
 	fs.StringVar(&f.segmentFull, "execution-segment", "", `run this part of the test, k6 syntax: "1/3:2/3"`)
@@ -175,7 +177,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		return err
 	}
 	cfg := harness.Config{
-		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, HTML: f.html, LagBudget: f.lagBudget, VUs: f.vus, Duration: f.duration, Stages: f.stages,
+		Test: t, BaseURL: f.baseURL, APIKey: f.apiKey, Out: f.out, JUnit: f.junit, SummaryMD: f.summaryMD, HTML: f.html, LagBudget: f.lagBudget, HTTP2: f.http2, VUs: f.vus, Duration: f.duration, Stages: f.stages,
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,

@@ -73,6 +73,9 @@ type Config struct {
 	// StdlibHTTP sends every request through net/http instead of driftload's
 	// own HTTP/1.1 client (an escape hatch; slower).
 	StdlibHTTP bool
+	// HTTP2 sends https requests through net/http negotiating HTTP/2 when
+	// the server offers it (default: HTTP/1.1 on driftload's own client).
+	HTTP2 bool
 	// MaxBodyBytes bounds every response body read (0: the runner's
 	// default); a larger body fails the request ("body too large").
 	MaxBodyBytes int64

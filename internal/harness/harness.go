@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg Config) int {
 
 	client := runner.NewClient(runner.ClientOptions{
 		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,
-		NoFastPath: cfg.StdlibHTTP, MaxBodyBytes: cfg.MaxBodyBytes, TLS: resolved.tls,
+		NoFastPath: cfg.StdlibHTTP, HTTP2: cfg.HTTP2, MaxBodyBytes: cfg.MaxBodyBytes, TLS: resolved.tls,
 	})
 	defer client.Close()
 	reg := metrics.NewRegistry()

@@ -26,7 +26,7 @@
 #
 # Needs: go, taskset (util-linux), two CPUs. Usage:
 #   bench/run.sh             # full: 3 repetitions of 8 s runs, each peer's run
-#                            # preceded by its own wrk run (about 25 minutes)
+#                            # preceded by its own wrk run (about 19 minutes)
 #   QUICK=1 bench/run.sh     # 1 repetition of 4 s runs, one wrk run per row
 #                            # (about 3 minutes once the peers are built)
 # Environment overrides: DURATION (s per run), REPS, PAIR (1: a wrk run right

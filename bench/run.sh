@@ -409,8 +409,22 @@ if [[ $PAIR == 1 ]]; then
 elif [[ $REPS -gt 1 ]]; then
 	how="driftload/wrk is the ratio of medians"
 fi
+version() {
+	case $1 in
+	wrk | hey) dpkg-query -W -f '${Version}' "$1" 2>/dev/null || echo '?' ;;
+	vegeta) echo "$VEGETA_VERSION" ;;
+	k6) echo "$K6_VERSION" ;;
+	driftload) (cd "$repo" && git describe --always --dirty 2>/dev/null) || echo '?' ;;
+	esac
+}
+versions=""
+for t in "${TOOLS[@]}"; do versions+="${versions:+, }$t $(version "$t")"; done
+big=""
+[[ -z "$BIG_CONNS" ]] || big=" (the $BIG_CONNS-connection runs ${RSS_DURATION}s)"
+runs_word=repetitions
+[[ $REPS != 1 ]] || runs_word=repetition
 echo
-echo "Loopback, target on CPU $TARGET_CPU, each tool on CPU $TOOL_CPU. $REPS repetition(s) of ${DURATION}s runs (the $BIG_CONNS-connection runs ${RSS_DURATION}s); medians; $how. $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1). Tools: wrk $(dpkg-query -W -f '${Version}' wrk 2>/dev/null || echo '?'), hey $(dpkg-query -W -f '${Version}' hey 2>/dev/null || echo '?'), vegeta $VEGETA_VERSION, k6 $K6_VERSION, driftload $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo '?'); a tool that was skipped shows –."
+echo "Loopback, target on CPU $TARGET_CPU, each tool on CPU $TOOL_CPU. $REPS $runs_word of ${DURATION}s runs$big; medians; $how. $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1). Tools: $versions; a column of a tool not run shows –."
 echo
 echo "| | wrk | hey | vegeta | k6 | driftload | driftload/wrk | issue 17 target | holds | runs |"
 echo "|---|---:|---:|---:|---:|---:|---:|---|:---:|---|"

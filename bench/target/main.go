@@ -10,14 +10,26 @@
 //	GET  /stats    → "requests=N slow_p50_us=X slow_count=M"
 //	POST /reset    → clears the counters
 //
-// It prints "listening on http://ADDR" once it accepts connections.
+// It prints "listening on http://ADDR" once it accepts connections. With
+// -tls-addr it also serves the same handlers over TLS on a second port,
+// with a self-signed certificate for 127.0.0.1 and localhost made at start
+// (ECDSA P-256), HTTP/1.1 only so every tool speaks the same protocol; it
+// then prints "listening on https://ADDR" as well. Both ports share the
+// counters.
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"slices"
@@ -95,9 +107,36 @@ func (s *server) reset(w http.ResponseWriter, _ *http.Request) {
 	_, _ = io.WriteString(w, "reset\n")
 }
 
+// selfSigned returns a certificate for 127.0.0.1, ::1 and localhost, valid
+// for a day, signed by its own key.
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(now.UnixNano()),
+		Subject:               pkix.Name{CommonName: "driftload bench target"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	service := flag.Duration("service", 10*time.Millisecond, "service time of /slow")
+	tlsAddr := flag.String("tls-addr", "", "also serve over TLS (self-signed, HTTP/1.1) on this address, e.g. 127.0.0.1:0")
 	flag.Parse()
 
 	s := &server{service: *service}
@@ -111,6 +150,26 @@ func main() {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
+	}
+	if *tlsAddr != "" {
+		cert, err := selfSigned()
+		if err != nil {
+			log.Fatal(err)
+		}
+		tln, err := net.Listen("tcp", *tlsAddr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		tsrv := &http.Server{
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"http/1.1"}},
+			// A non-nil empty map turns HTTP/2 off: wrk speaks HTTP/1.1 only,
+			// so every tool is measured on HTTP/1.1 over TLS.
+			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+		}
+		fmt.Printf("listening on https://%s\n", tln.Addr())
+		go func() { log.Fatal(tsrv.Serve(tls.NewListener(tln, tsrv.TLSConfig))) }()
 	}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}

@@ -17,17 +17,22 @@ import (
 // holding one <testsuite> with its counts, <properties> and <testcase>s
 // carrying at most one <failure> or <error> with a message attribute and a
 // text body.
-type junitSuites struct {
+//
+// JUnitSuites is the document; the run reports, the suite's and compare's
+// all write it.
+type JUnitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr,omitempty"`
 	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+	Suites   []JUnitSuite `xml:"testsuite"`
 }
 
-type junitSuite struct {
+// JUnitSuite is one <testsuite>.
+type JUnitSuite struct {
 	Name       string          `xml:"name,attr"`
 	Tests      int             `xml:"tests,attr"`
 	Failures   int             `xml:"failures,attr"`
@@ -35,34 +40,43 @@ type junitSuite struct {
 	Skipped    int             `xml:"skipped,attr"`
 	Time       string          `xml:"time,attr"`
 	Timestamp  string          `xml:"timestamp,attr,omitempty"`
-	Properties []junitProperty `xml:"properties>property"`
-	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  *junitText      `xml:"system-out"`
+	Properties []JUnitProperty `xml:"properties>property"`
+	Cases      []JUnitCase     `xml:"testcase"`
+	SystemOut  *JUnitText      `xml:"system-out"`
 }
 
-type junitProperty struct {
+// JUnitProperty is one <property> of a suite.
+type JUnitProperty struct {
 	Name  string `xml:"name,attr"`
 	Value string `xml:"value,attr"`
 }
 
-type junitCase struct {
+// JUnitCase is one <testcase>, with at most one failure, error or skip.
+type JUnitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Name      string        `xml:"name,attr"`
 	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure"`
-	Error     *junitProblem `xml:"error"`
+	Failure   *JUnitProblem `xml:"failure"`
+	Error     *JUnitProblem `xml:"error"`
+	Skipped   *JUnitSkipped `xml:"skipped"`
 }
 
-// junitProblem is a <failure> (what was asserted did not hold) or an
+// JUnitSkipped is a <skipped> test case.
+type JUnitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// JUnitProblem is a <failure> (what was asserted did not hold) or an
 // <error> (the run could not be judged as asked: interrupted, aborted,
 // invalid, unfinished).
-type junitProblem struct {
+type JUnitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",cdata"`
 }
 
-type junitText struct {
+// JUnitText is a CDATA body (<system-out>).
+type JUnitText struct {
 	Text string `xml:",cdata"`
 }
 
@@ -83,7 +97,7 @@ type junitText struct {
 // verdict's is the run's duration, so readers that add up test case times
 // get the suite's.
 func JUnit(w io.Writer, r *report.Result) error {
-	suite := junitSuite{
+	suite := JUnitSuite{
 		Name:       "driftload " + r.Test,
 		Time:       seconds(r.DurationSeconds),
 		Properties: properties(r),
@@ -97,9 +111,9 @@ func JUnit(w io.Writer, r *report.Result) error {
 		suite.Cases = append(suite.Cases, thresholdCase(base+".thresholds", r, t))
 	}
 	for _, c := range r.Checks {
-		tc := junitCase{Classname: base + ".checks", Name: c.Name, Time: seconds(0)}
+		tc := JUnitCase{Classname: base + ".checks", Name: c.Name, Time: seconds(0)}
 		if c.Fails > 0 {
-			tc.Failure = &junitProblem{
+			tc.Failure = &JUnitProblem{
 				Message: checkLine(c),
 				Type:    "check",
 				Text:    fmt.Sprintf("check %q: %d passed, %d failed\n", c.Name, c.Passes, c.Fails),
@@ -125,7 +139,7 @@ func JUnit(w io.Writer, r *report.Result) error {
 	if r.Run.TargetSaturated {
 		fmt.Fprintf(&sys, "%s\n", r.Run.SaturationReason)
 	}
-	suite.SystemOut = &junitText{Text: sys.String()}
+	suite.SystemOut = &JUnitText{Text: sys.String()}
 
 	for _, tc := range suite.Cases {
 		suite.Tests++
@@ -136,22 +150,23 @@ func JUnit(w io.Writer, r *report.Result) error {
 			suite.Errors++
 		}
 	}
-	doc := junitSuites{Name: "driftload", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: suite.Time, Suites: []junitSuite{suite}}
-	sanitize(&doc)
+	doc := JUnitSuites{Name: "driftload", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Time: suite.Time, Suites: []JUnitSuite{suite}}
+	return EncodeJUnit(w, &doc)
+}
+
+// EncodeJUnit writes doc as an XML document, every text made XML-safe first.
+func EncodeJUnit(w io.Writer, doc *JUnitSuites) error {
+	sanitize(doc)
 	data, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("junit: %w", err)
 	}
-	var b strings.Builder
-	b.WriteString(xml.Header)
-	b.Write(data)
-	b.WriteByte('\n')
-	_, err = io.WriteString(w, b.String())
+	_, err = io.WriteString(w, xml.Header+string(data)+"\n")
 	return err
 }
 
-func thresholdCase(classname string, r *report.Result, t report.ThresholdResult) junitCase {
-	tc := junitCase{Classname: classname, Name: t.Metric + " " + t.Expression, Time: seconds(0)}
+func thresholdCase(classname string, r *report.Result, t report.ThresholdResult) JUnitCase {
+	tc := JUnitCase{Classname: classname, Name: t.Metric + " " + t.Expression, Time: seconds(0)}
 	if t.OK {
 		return tc
 	}
@@ -168,14 +183,14 @@ func thresholdCase(classname string, r *report.Result, t report.ThresholdResult)
 	if t.HasData {
 		msg = "measured " + report.FormatMeasured(r, t) + ", wanted " + t.Expression
 	}
-	tc.Failure = &junitProblem{Message: msg, Type: "threshold", Text: text.String()}
+	tc.Failure = &JUnitProblem{Message: msg, Type: "threshold", Text: text.String()}
 	return tc
 }
 
-func verdictCase(classname string, r *report.Result) junitCase {
-	tc := junitCase{Classname: classname, Name: "verdict", Time: seconds(r.DurationSeconds)}
+func verdictCase(classname string, r *report.Result) JUnitCase {
+	tc := JUnitCase{Classname: classname, Name: "verdict", Time: seconds(r.DurationSeconds)}
 	if r.Verdict != "" {
-		tc.Failure = &junitProblem{
+		tc.Failure = &JUnitProblem{
 			Message: r.Verdict,
 			Type:    "verdict",
 			Text:    fmt.Sprintf("driftload %s failed beyond its thresholds: %s\n", r.Test, r.Verdict),
@@ -184,8 +199,8 @@ func verdictCase(classname string, r *report.Result) junitCase {
 	return tc
 }
 
-func validityCase(classname string, r *report.Result) junitCase {
-	tc := junitCase{Classname: classname, Name: "run validity", Time: seconds(0)}
+func validityCase(classname string, r *report.Result) JUnitCase {
+	tc := JUnitCase{Classname: classname, Name: "run validity", Time: seconds(0)}
 	if invalid(r) {
 		reasons := r.Run.InvalidReasons
 		msg := "invalid run"
@@ -199,30 +214,30 @@ func validityCase(classname string, r *report.Result) junitCase {
 		if l := loadLine(r); l != "" {
 			text += l + "\n"
 		}
-		tc.Error = &junitProblem{Message: msg, Type: "invalid run", Text: text}
+		tc.Error = &JUnitProblem{Message: msg, Type: "invalid run", Text: text}
 	}
 	return tc
 }
 
-func completionCase(classname string, r *report.Result) junitCase {
-	tc := junitCase{Classname: classname, Name: "run completion", Time: seconds(0)}
+func completionCase(classname string, r *report.Result) JUnitCase {
+	tc := JUnitCase{Classname: classname, Name: "run completion", Time: seconds(0)}
 	switch {
 	case r.Interrupted:
 		why := orDefault(r.AbortReason, "interrupted by signal")
-		tc.Error = &junitProblem{Message: why, Type: "interrupted", Text: "the run was interrupted before its end: " + why + "\n"}
+		tc.Error = &JUnitProblem{Message: why, Type: "interrupted", Text: "the run was interrupted before its end: " + why + "\n"}
 	case r.Aborted:
 		why := orDefault(r.AbortReason, "the run stopped early")
-		tc.Error = &junitProblem{Message: why, Type: "aborted", Text: "the run stopped before its end: " + why + "\n"}
+		tc.Error = &JUnitProblem{Message: why, Type: "aborted", Text: "the run stopped before its end: " + why + "\n"}
 	case !r.Complete:
 		why := outcomeOf(r).Why
-		tc.Error = &junitProblem{Message: "incomplete: " + why, Type: "incomplete", Text: "the result file is " + why + "\n"}
+		tc.Error = &JUnitProblem{Message: "incomplete: " + why, Type: "incomplete", Text: "the result file is " + why + "\n"}
 	}
 	return tc
 }
 
 // properties are the run's identity, for readers that show them (Jenkins).
-func properties(r *report.Result) []junitProperty {
-	ps := []junitProperty{
+func properties(r *report.Result) []JUnitProperty {
+	ps := []JUnitProperty{
 		{"test", r.Test},
 		{"target", r.Target.BaseURL},
 		{"embedded_target", strconv.FormatBool(r.Target.Embedded)},
@@ -230,13 +245,13 @@ func properties(r *report.Result) []junitProperty {
 		{"passed", strconv.FormatBool(r.Passed)},
 	}
 	if r.Run.Model != "" {
-		ps = append(ps, junitProperty{"run_model", r.Run.Model}, junitProperty{"run_valid", strconv.FormatBool(r.Run.Valid)})
+		ps = append(ps, JUnitProperty{"run_model", r.Run.Model}, JUnitProperty{"run_valid", strconv.FormatBool(r.Run.Valid)})
 	}
 	if r.Tool.Version != "" {
-		ps = append(ps, junitProperty{"driftload_version", r.Tool.Version})
+		ps = append(ps, JUnitProperty{"driftload_version", r.Tool.Version})
 	}
 	if !r.End.IsZero() {
-		ps = append(ps, junitProperty{"end", r.End.UTC().Format(time.RFC3339Nano)})
+		ps = append(ps, JUnitProperty{"end", r.End.UTC().Format(time.RFC3339Nano)})
 	}
 	return ps
 }
@@ -253,7 +268,7 @@ func seconds(s float64) string {
 // sanitize replaces what XML 1.0 cannot hold (control characters, invalid
 // UTF-8) in every text of doc. encoding/xml escapes attributes itself but
 // writes CDATA sections as they are.
-func sanitize(doc *junitSuites) {
+func sanitize(doc *JUnitSuites) {
 	for i := range doc.Suites {
 		s := &doc.Suites[i]
 		s.Name = xmlChars(s.Name)
@@ -263,10 +278,13 @@ func sanitize(doc *junitSuites) {
 		for j := range s.Cases {
 			c := &s.Cases[j]
 			c.Classname, c.Name = xmlChars(c.Classname), xmlChars(c.Name)
-			for _, p := range []*junitProblem{c.Failure, c.Error} {
+			for _, p := range []*JUnitProblem{c.Failure, c.Error} {
 				if p != nil {
 					p.Message, p.Text = xmlChars(p.Message), xmlChars(p.Text)
 				}
+			}
+			if c.Skipped != nil {
+				c.Skipped.Message = xmlChars(c.Skipped.Message)
 			}
 		}
 		if s.SystemOut != nil {

@@ -24,12 +24,12 @@ func Markdown(w io.Writer, r *report.Result) error {
 	if r.Passed {
 		mark = "✅"
 	}
-	fmt.Fprintf(&b, "## %s driftload %s against %s\n\n", mark, mdText(r.Test), mdCode(r.Target.BaseURL, false))
+	fmt.Fprintf(&b, "## %s driftload %s against %s\n\n", mark, MarkdownText(r.Test), MarkdownCode(r.Target.BaseURL, false))
 
 	out := outcomeOf(r)
-	fmt.Fprintf(&b, "**%s** — %s", out.Word, mdText(out.Why))
+	fmt.Fprintf(&b, "**%s** — %s", out.Word, MarkdownText(out.Why))
 	if l := exitLine(r); l != "" {
-		fmt.Fprintf(&b, " · %s", mdText(l))
+		fmt.Fprintf(&b, " · %s", MarkdownText(l))
 	}
 	b.WriteString("\n\n")
 
@@ -44,7 +44,7 @@ func Markdown(w io.Writer, r *report.Result) error {
 		when = append(when, "started "+r.Start.UTC().Format("2006-01-02 15:04:05 UTC"))
 	}
 	if r.Tool.Version != "" {
-		when = append(when, "driftload "+mdText(r.Tool.Version))
+		when = append(when, "driftload "+MarkdownText(r.Tool.Version))
 	}
 	if len(when) > 0 {
 		fmt.Fprintf(&b, "%s\n\n", strings.Join(when, " · "))
@@ -57,7 +57,7 @@ func Markdown(w io.Writer, r *report.Result) error {
 			if !t.OK {
 				ok = "✗"
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCode(t.Metric, true), mdCode(t.Expression, true), mdText(measuredCell(r, t)), ok)
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", MarkdownCode(t.Metric, true), MarkdownCode(t.Expression, true), MarkdownText(measuredCell(r, t)), ok)
 		}
 		b.WriteString("\n")
 	}
@@ -67,12 +67,12 @@ func Markdown(w io.Writer, r *report.Result) error {
 		if invalid(r) {
 			status = "**invalid**: driftload could not generate the load asked for"
 		}
-		fmt.Fprintf(&b, "**Run** %s · %s\n", mdText(l), status)
+		fmt.Fprintf(&b, "**Run** %s · %s\n", MarkdownText(l), status)
 		for _, reason := range r.Run.InvalidReasons {
-			fmt.Fprintf(&b, "- ✗ %s\n", mdText(reason))
+			fmt.Fprintf(&b, "- ✗ %s\n", MarkdownText(reason))
 		}
 		if r.Run.TargetSaturated {
-			fmt.Fprintf(&b, "- %s\n", mdText(r.Run.SaturationReason))
+			fmt.Fprintf(&b, "- %s\n", MarkdownText(r.Run.SaturationReason))
 		}
 		b.WriteString("\n")
 	}
@@ -81,7 +81,7 @@ func Markdown(w io.Writer, r *report.Result) error {
 		var failed []string
 		for _, c := range r.Checks {
 			if c.Fails > 0 {
-				failed = append(failed, fmt.Sprintf("%s %s", mdCode(c.Name, false), checkLine(c)))
+				failed = append(failed, fmt.Sprintf("%s %s", MarkdownCode(c.Name, false), checkLine(c)))
 			}
 		}
 		if len(failed) == 0 {
@@ -110,12 +110,12 @@ func measuredCell(r *report.Result, t report.ThresholdResult) string {
 	return report.FormatMeasured(r, t)
 }
 
-// mdText escapes s as inline markdown text: every character GitHub would
+// MarkdownText escapes s as inline markdown text: every character GitHub would
 // read as emphasis, a link, HTML, a table cell's end, math or an entity is
 // backslash-escaped, and line breaks become spaces.
-func mdText(s string) string {
+func MarkdownText(s string) string {
 	var b strings.Builder
-	for _, c := range oneLine(s) {
+	for _, c := range OneLine(s) {
 		if strings.ContainsRune("\\`*_[]<>|~&$", c) {
 			b.WriteByte('\\')
 		}
@@ -124,11 +124,11 @@ func mdText(s string) string {
 	return b.String()
 }
 
-// mdCode renders s as a code span, with a fence longer than any run of
+// MarkdownCode renders s as a code span, with a fence longer than any run of
 // backticks inside it. In a table cell (cell true) a pipe is escaped, as
 // GitHub splits cells before it reads code spans.
-func mdCode(s string, cell bool) string {
-	s = oneLine(s)
+func MarkdownCode(s string, cell bool) string {
+	s = OneLine(s)
 	if s == "" {
 		return ""
 	}
@@ -151,8 +151,8 @@ func mdCode(s string, cell bool) string {
 	return fence + s + fence
 }
 
-// oneLine replaces line breaks and other control characters with spaces.
-func oneLine(s string) string {
+// OneLine replaces line breaks and other control characters with spaces.
+func OneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '

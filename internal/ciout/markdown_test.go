@@ -75,14 +75,14 @@ func TestMarkdownEscapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := mdText(tt.in); got != tt.text {
-				t.Errorf("mdText(%q) = %q, want %q", tt.in, got, tt.text)
+			if got := MarkdownText(tt.in); got != tt.text {
+				t.Errorf("MarkdownText(%q) = %q, want %q", tt.in, got, tt.text)
 			}
-			if got := mdCode(tt.in, false); got != tt.code {
-				t.Errorf("mdCode(%q, false) = %q, want %q", tt.in, got, tt.code)
+			if got := MarkdownCode(tt.in, false); got != tt.code {
+				t.Errorf("MarkdownCode(%q, false) = %q, want %q", tt.in, got, tt.code)
 			}
-			if got := mdCode(tt.in, true); got != tt.cell {
-				t.Errorf("mdCode(%q, true) = %q, want %q", tt.in, got, tt.cell)
+			if got := MarkdownCode(tt.in, true); got != tt.cell {
+				t.Errorf("MarkdownCode(%q, true) = %q, want %q", tt.in, got, tt.cell)
 			}
 		})
 	}

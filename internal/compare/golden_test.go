@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"flag"
+	"github.com/driftload/driftload/internal/ciout"
 	"io"
 	"os"
 	"path/filepath"
@@ -125,7 +126,7 @@ func TestJUnitCasesFollowTheVerdicts(t *testing.T) {
 		if err := JUnit(&b, cs[c.name]); err != nil {
 			t.Fatal(err)
 		}
-		var doc junitSuites
+		var doc ciout.JUnitSuites
 		if err := xml.Unmarshal(b.Bytes(), &doc); err != nil {
 			t.Fatal(err)
 		}

@@ -2,8 +2,8 @@ package compare
 
 import (
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
+	"github.com/driftload/driftload/internal/ciout"
 	"io"
 	"strconv"
 	"strings"
@@ -19,61 +19,6 @@ func WriteJSON(w io.Writer, c *Comparison) error {
 	return err
 }
 
-// The JUnit layout is the run reports' (internal/ciout): one <testsuites>
-// holding one <testsuite>, test cases with at most one <failure>, <error>
-// or <skipped>.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name       string          `xml:"name,attr"`
-	Tests      int             `xml:"tests,attr"`
-	Failures   int             `xml:"failures,attr"`
-	Errors     int             `xml:"errors,attr"`
-	Skipped    int             `xml:"skipped,attr"`
-	Time       string          `xml:"time,attr"`
-	Timestamp  string          `xml:"timestamp,attr,omitempty"`
-	Properties []junitProperty `xml:"properties>property"`
-	Cases      []junitCase     `xml:"testcase"`
-	SystemOut  *junitText      `xml:"system-out"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitCase struct {
-	Classname string        `xml:"classname,attr"`
-	Name      string        `xml:"name,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitProblem `xml:"failure"`
-	Error     *junitProblem `xml:"error"`
-	Skipped   *junitSkipped `xml:"skipped"`
-}
-
-type junitProblem struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",cdata"`
-}
-
-type junitSkipped struct {
-	Message string `xml:"message,attr"`
-}
-
-type junitText struct {
-	Text string `xml:",cdata"`
-}
-
 // JUnit writes c as a JUnit XML report: one suite, "driftload compare
 // <test>", with a "comparability" case (an error when the runs are not
 // comparable, which then is the only case) and a case for every judged
@@ -84,14 +29,14 @@ type junitText struct {
 // build.
 func JUnit(w io.Writer, c *Comparison) error {
 	test := c.New.Test
-	suite := junitSuite{Name: "driftload compare " + test, Time: "0.000", Properties: junitProperties(c)}
+	suite := ciout.JUnitSuite{Name: "driftload compare " + test, Time: "0.000", Properties: junitProperties(c)}
 	if !c.New.Start.IsZero() {
 		suite.Timestamp = c.New.Start.UTC().Format("2006-01-02T15:04:05")
 	}
 	base := "driftload.compare." + test
-	comp := junitCase{Classname: base, Name: "comparability", Time: "0.000"}
+	comp := ciout.JUnitCase{Classname: base, Name: "comparability", Time: "0.000"}
 	if len(c.Differences) > 0 && !c.Forced {
-		comp.Error = &junitProblem{Message: "not comparable: " + strings.Join(c.Differences, "; "), Type: "not comparable",
+		comp.Error = &ciout.JUnitProblem{Message: "not comparable: " + strings.Join(c.Differences, "; "), Type: "not comparable",
 			Text: "the runs differ in what defines their load; --force compares them anyway\n- " + strings.Join(c.Differences, "\n- ") + "\n"}
 	}
 	suite.Cases = append(suite.Cases, comp)
@@ -104,12 +49,12 @@ func JUnit(w io.Writer, c *Comparison) error {
 				if ch.Limit == nil {
 					continue
 				}
-				tc := junitCase{Classname: base + "." + s.Metric, Name: s.Name + " " + statLabel(ch.Stat), Time: "0.000"}
+				tc := ciout.JUnitCase{Classname: base + "." + s.Metric, Name: s.Name + " " + statLabel(ch.Stat), Time: "0.000"}
 				switch ch.Verdict {
 				case VerdictRegression:
-					tc.Failure = &junitProblem{Message: RegressionLine(s, ch, c.Confidence), Type: "regression", Text: changeText(s, ch, c)}
+					tc.Failure = &ciout.JUnitProblem{Message: RegressionLine(s, ch, c.Confidence), Type: "regression", Text: changeText(s, ch, c)}
 				case VerdictInsufficient:
-					tc.Skipped = &junitSkipped{Message: "insufficient data: " + ch.Note}
+					tc.Skipped = &ciout.JUnitSkipped{Message: "insufficient data: " + ch.Note}
 				}
 				suite.Cases = append(suite.Cases, tc)
 			}
@@ -121,7 +66,7 @@ func JUnit(w io.Writer, c *Comparison) error {
 	for _, wline := range c.Warnings {
 		fmt.Fprintf(&sys, "warning: %s\n", wline)
 	}
-	suite.SystemOut = &junitText{Text: sys.String()}
+	suite.SystemOut = &ciout.JUnitText{Text: sys.String()}
 	for _, tc := range suite.Cases {
 		suite.Tests++
 		switch {
@@ -133,15 +78,9 @@ func JUnit(w io.Writer, c *Comparison) error {
 			suite.Skipped++
 		}
 	}
-	doc := junitSuites{Name: "driftload", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped,
-		Time: suite.Time, Suites: []junitSuite{suite}}
-	sanitize(&doc)
-	data, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("junit: %w", err)
-	}
-	_, err = io.WriteString(w, xml.Header+string(data)+"\n")
-	return err
+	doc := ciout.JUnitSuites{Name: "driftload", Tests: suite.Tests, Failures: suite.Failures, Errors: suite.Errors, Skipped: suite.Skipped,
+		Time: suite.Time, Suites: []ciout.JUnitSuite{suite}}
+	return ciout.EncodeJUnit(w, &doc)
 }
 
 // changeText is a failed case's body: both values, the change and how it
@@ -157,67 +96,25 @@ func plainStatus(c *Comparison) string {
 	return statusLine(c, newPalette(false))
 }
 
-func junitProperties(c *Comparison) []junitProperty {
-	ps := []junitProperty{
-		{"test", c.New.Test},
-		{"base_file", c.Base.File},
-		{"new_file", c.New.File},
-		{"base_config_hash", c.Base.ConfigHash},
-		{"new_config_hash", c.New.ConfigHash},
-		{"comparable", strconv.FormatBool(c.Comparable)},
-		{"confidence", strconv.FormatFloat(c.Confidence, 'g', -1, 64)},
-		{"resamples", strconv.Itoa(c.Resamples)},
-		{"seed", strconv.FormatUint(c.Seed, 10)},
-		{"verdict", c.Verdict},
-		{"exit_code", strconv.Itoa(c.ExitCode)},
+func junitProperties(c *Comparison) []ciout.JUnitProperty {
+	ps := []ciout.JUnitProperty{
+		{Name: "test", Value: c.New.Test},
+		{Name: "base_file", Value: c.Base.File},
+		{Name: "new_file", Value: c.New.File},
+		{Name: "base_config_hash", Value: c.Base.ConfigHash},
+		{Name: "new_config_hash", Value: c.New.ConfigHash},
+		{Name: "comparable", Value: strconv.FormatBool(c.Comparable)},
+		{Name: "confidence", Value: strconv.FormatFloat(c.Confidence, 'g', -1, 64)},
+		{Name: "resamples", Value: strconv.Itoa(c.Resamples)},
+		{Name: "seed", Value: strconv.FormatUint(c.Seed, 10)},
+		{Name: "verdict", Value: c.Verdict},
+		{Name: "exit_code", Value: strconv.Itoa(c.ExitCode)},
 	}
 	if c.Base.RunID != "" {
-		ps = append(ps, junitProperty{"base_run_id", c.Base.RunID})
+		ps = append(ps, ciout.JUnitProperty{Name: "base_run_id", Value: c.Base.RunID})
 	}
 	if c.New.RunID != "" {
-		ps = append(ps, junitProperty{"new_run_id", c.New.RunID})
+		ps = append(ps, ciout.JUnitProperty{Name: "new_run_id", Value: c.New.RunID})
 	}
 	return ps
-}
-
-// sanitize replaces what XML 1.0 cannot hold in every text of doc, as the
-// run reports do: encoding/xml escapes attributes but writes CDATA as is.
-func sanitize(doc *junitSuites) {
-	for i := range doc.Suites {
-		s := &doc.Suites[i]
-		s.Name = xmlChars(s.Name)
-		for j := range s.Properties {
-			s.Properties[j].Value = xmlChars(s.Properties[j].Value)
-		}
-		for j := range s.Cases {
-			tc := &s.Cases[j]
-			tc.Classname, tc.Name = xmlChars(tc.Classname), xmlChars(tc.Name)
-			for _, p := range []*junitProblem{tc.Failure, tc.Error} {
-				if p != nil {
-					p.Message, p.Text = xmlChars(p.Message), xmlChars(p.Text)
-				}
-			}
-			if tc.Skipped != nil {
-				tc.Skipped.Message = xmlChars(tc.Skipped.Message)
-			}
-		}
-		if s.SystemOut != nil {
-			s.SystemOut.Text = xmlChars(s.SystemOut.Text)
-		}
-	}
-}
-
-// xmlChars replaces every rune outside XML 1.0's Char production (and
-// every byte that is not UTF-8) with U+FFFD.
-func xmlChars(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r',
-			r >= 0x20 && r <= 0xD7FF,
-			r >= 0xE000 && r <= 0xFFFD,
-			r >= 0x10000 && r <= 0x10FFFF:
-			return r
-		}
-		return '\uFFFD'
-	}, s)
 }

@@ -2,6 +2,7 @@ package compare
 
 import (
 	"fmt"
+	"github.com/driftload/driftload/internal/ciout"
 	"io"
 	"strings"
 )
@@ -18,14 +19,14 @@ func Markdown(w io.Writer, c *Comparison) error {
 	if c.ExitCode != 0 {
 		mark = "❌"
 	}
-	fmt.Fprintf(&b, "## %s driftload compare %s: %s\n\n", mark, mdText(c.New.Test), mdText(c.Verdict))
-	fmt.Fprintf(&b, "**%s** · exit %d\n\n", mdText(plainStatus(c)), c.ExitCode)
-	fmt.Fprintf(&b, "- base %s: %s\n- new %s: %s\n\n", mdCode(c.Base.File, false), mdText(runLine(c.Base)), mdCode(c.New.File, false), mdText(runLine(c.New)))
+	fmt.Fprintf(&b, "## %s driftload compare %s: %s\n\n", mark, ciout.MarkdownText(c.New.Test), ciout.MarkdownText(c.Verdict))
+	fmt.Fprintf(&b, "**%s** · exit %d\n\n", ciout.MarkdownText(plainStatus(c)), c.ExitCode)
+	fmt.Fprintf(&b, "- base %s: %s\n- new %s: %s\n\n", ciout.MarkdownCode(c.Base.File, false), ciout.MarkdownText(runLine(c.Base)), ciout.MarkdownCode(c.New.File, false), ciout.MarkdownText(runLine(c.New)))
 	for _, d := range c.Differences {
-		fmt.Fprintf(&b, "- ⚠️ not comparable: %s\n", mdText(d))
+		fmt.Fprintf(&b, "- ⚠️ not comparable: %s\n", ciout.MarkdownText(d))
 	}
 	for _, wline := range c.Warnings {
-		fmt.Fprintf(&b, "- ⚠️ %s\n", mdText(wline))
+		fmt.Fprintf(&b, "- ⚠️ %s\n", ciout.MarkdownText(wline))
 	}
 	if len(c.Differences)+len(c.Warnings) > 0 {
 		b.WriteString("\n")
@@ -53,7 +54,7 @@ func Markdown(w io.Writer, c *Comparison) error {
 	if len(c.Regressions) > 0 {
 		b.WriteString("**Regressions**\n\n")
 		for _, r := range c.Regressions {
-			fmt.Fprintf(&b, "- %s\n", mdText(r))
+			fmt.Fprintf(&b, "- %s\n", ciout.MarkdownText(r))
 		}
 		b.WriteString("\n")
 	}
@@ -74,56 +75,6 @@ func mdRow(s Subject, ch Change) string {
 	case r.dim:
 		ok = "·"
 	}
-	cells := []string{mdCode(s.Name, true), mdText(statLabel(ch.Stat)), mdText(r.base), mdText(r.new), mdText(r.change), mdText(r.ci), mdText(r.budget), ok}
+	cells := []string{ciout.MarkdownCode(s.Name, true), ciout.MarkdownText(statLabel(ch.Stat)), ciout.MarkdownText(r.base), ciout.MarkdownText(r.new), ciout.MarkdownText(r.change), ciout.MarkdownText(r.ci), ciout.MarkdownText(r.budget), ok}
 	return "| " + strings.Join(cells, " | ") + " |\n"
-}
-
-// mdText escapes s as inline markdown text, as a run's summary does: every
-// character GitHub would read as markup is backslash-escaped, line breaks
-// become spaces.
-func mdText(s string) string {
-	var b strings.Builder
-	for _, c := range oneLine(s) {
-		if strings.ContainsRune("\\`*_[]<>|~&$", c) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
-
-// mdCode renders s as a code span with a fence longer than any run of
-// backticks inside it; in a table cell a pipe is escaped.
-func mdCode(s string, cell bool) string {
-	s = oneLine(s)
-	if s == "" {
-		return ""
-	}
-	longest, run := 0, 0
-	for _, c := range s {
-		if c == '`' {
-			run++
-			longest = max(longest, run)
-		} else {
-			run = 0
-		}
-	}
-	fence := strings.Repeat("`", longest+1)
-	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
-		s = " " + s + " "
-	}
-	if cell {
-		s = strings.ReplaceAll(s, "|", `\|`)
-	}
-	return fence + s + fence
-}
-
-// oneLine replaces line breaks and other control characters with spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
 }

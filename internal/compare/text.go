@@ -5,8 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fatih/color"
-
 	"github.com/driftload/driftload/internal/report"
 )
 
@@ -19,22 +17,9 @@ type TextOptions struct {
 	Compact bool
 }
 
-type palette struct {
-	ok, bad, dim, bold func(a ...any) string
-}
+type palette = report.Palette
 
-func newPalette(on bool) palette {
-	mk := func(attrs ...color.Attribute) func(a ...any) string {
-		c := color.New(attrs...)
-		if on {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c.Sprint
-	}
-	return palette{ok: mk(color.FgGreen), bad: mk(color.FgRed), dim: mk(color.Faint), bold: mk(color.Bold)}
-}
+func newPalette(on bool) palette { return report.NewPalette(on) }
 
 // row is one line of the table before alignment.
 type row struct {
@@ -49,7 +34,7 @@ type row struct {
 func WriteText(w io.Writer, c *Comparison, opts TextOptions) error {
 	p := newPalette(opts.Color)
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n  %s  ·  %s  ·  %s → %s\n", p.bold("driftload compare"), c.Base.Test, c.Base.File, c.New.File)
+	fmt.Fprintf(&b, "\n  %s  ·  %s  ·  %s → %s\n", p.Bold("driftload compare"), c.Base.Test, c.Base.File, c.New.File)
 	for _, ri := range []struct {
 		which string
 		r     RunInfo
@@ -59,10 +44,10 @@ func WriteText(w io.Writer, c *Comparison, opts TextOptions) error {
 	fmt.Fprintf(&b, "  %s confidence intervals from %d resamples (seed %d); a change is a regression when its whole interval lies beyond its budget\n",
 		formatPercent(c.Confidence), c.Resamples, c.Seed)
 	for _, d := range c.Differences {
-		fmt.Fprintf(&b, "  %s %s\n", p.bad("! not comparable:"), d)
+		fmt.Fprintf(&b, "  %s %s\n", p.Bad("! not comparable:"), d)
 	}
 	for _, wline := range c.Warnings {
-		fmt.Fprintf(&b, "  %s %s\n", p.bad("! warning:"), wline)
+		fmt.Fprintf(&b, "  %s %s\n", p.Bad("! warning:"), wline)
 	}
 
 	var latency, other, requests []row
@@ -98,19 +83,19 @@ func WriteText(w io.Writer, c *Comparison, opts TextOptions) error {
 		if len(rows) == 0 {
 			return
 		}
-		fmt.Fprintf(&b, "\n  %s\n", p.bold(title))
-		fmt.Fprintf(&b, "      %s\n", p.dim(strings.TrimRight(formatRow(row{label: "", base: "base", new: "new", change: "change",
+		fmt.Fprintf(&b, "\n  %s\n", p.Bold(title))
+		fmt.Fprintf(&b, "      %s\n", p.Dim(strings.TrimRight(formatRow(row{label: "", base: "base", new: "new", change: "change",
 			ci: formatPercent(c.Confidence) + " CI", budget: "budget"}, widths), " ")))
 		for _, r := range rows {
 			line := formatRow(r, widths)
 			mark := r.mark
 			switch {
 			case r.regression:
-				mark, line = p.bad(mark), p.bad(line)
+				mark, line = p.Bad(mark), p.Bad(line)
 			case r.dim:
-				mark, line = p.dim(mark), p.dim(line)
+				mark, line = p.Dim(mark), p.Dim(line)
 			case mark == "✓":
-				mark = p.ok(mark)
+				mark = p.OK(mark)
 			}
 			fmt.Fprintf(&b, "    %s %s\n", mark, strings.TrimRight(line, " "))
 		}
@@ -122,7 +107,7 @@ func WriteText(w io.Writer, c *Comparison, opts TextOptions) error {
 	fmt.Fprintln(&b)
 	fmt.Fprintf(&b, "  %s (exit %d)\n", statusLine(c, p), c.ExitCode)
 	for _, r := range c.Regressions {
-		fmt.Fprintf(&b, "    %s %s\n", p.bad("✗"), r)
+		fmt.Fprintf(&b, "    %s %s\n", p.Bad("✗"), r)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -132,14 +117,14 @@ func WriteText(w io.Writer, c *Comparison, opts TextOptions) error {
 func statusLine(c *Comparison, p palette) string {
 	switch c.Verdict {
 	case OutcomeNotComparable:
-		return p.bad("✗ NOT COMPARABLE") + " — " + strings.Join(c.Differences, "; ")
+		return p.Bad("✗ NOT COMPARABLE") + " — " + strings.Join(c.Differences, "; ")
 	case OutcomeRegression:
-		return p.bad("✗ REGRESSION") + fmt.Sprintf(" — %d of %d judged changes beyond their budget", len(c.Regressions), c.Judged)
+		return p.Bad("✗ REGRESSION") + fmt.Sprintf(" — %d of %d judged changes beyond their budget", len(c.Regressions), c.Judged)
 	}
 	if c.Judged == 0 {
-		return p.ok("✓ NO REGRESSION") + " — no change was judged (no budget, or too few samples)"
+		return p.OK("✓ NO REGRESSION") + " — no change was judged (no budget, or too few samples)"
 	}
-	return p.ok("✓ NO REGRESSION") + fmt.Sprintf(" — all %d judged changes within their budget", c.Judged)
+	return p.OK("✓ NO REGRESSION") + fmt.Sprintf(" — all %d judged changes within their budget", c.Judged)
 }
 
 // runLine describes one run: "2026-12-01 10:24:12 UTC · 887 requests in 18.6s · run 5b74vcrp".

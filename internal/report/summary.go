@@ -27,11 +27,14 @@ type SummaryOptions struct {
 	Compact bool
 }
 
-type palette struct {
-	ok, bad, dim, bold func(a ...any) string
+// Palette colours terminal output: verdict marks, faint detail, headings.
+// Every terminal table of driftload (summary, compare, suite) uses it.
+type Palette struct {
+	OK, Bad, Dim, Bold func(a ...any) string
 }
 
-func newPalette(on bool) palette {
+// NewPalette returns the palette, with ANSI colours when on.
+func NewPalette(on bool) Palette {
 	mk := func(attrs ...color.Attribute) func(a ...any) string {
 		c := color.New(attrs...)
 		if on {
@@ -41,8 +44,11 @@ func newPalette(on bool) palette {
 		}
 		return c.Sprint
 	}
-	return palette{ok: mk(color.FgGreen), bad: mk(color.FgRed), dim: mk(color.Faint), bold: mk(color.Bold)}
+	return Palette{OK: mk(color.FgGreen), Bad: mk(color.FgRed), Dim: mk(color.Faint), Bold: mk(color.Bold)}
 }
+
+
+func newPalette(on bool) Palette { return NewPalette(on) }
 
 const dotsWidth = 34
 
@@ -61,17 +67,17 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 	if r.Target.Embedded {
 		target += " (embedded reference server)"
 	}
-	fmt.Fprintf(&b, "\n  %s  ·  target %s\n", p.bold("driftload "+r.Test), target)
+	fmt.Fprintf(&b, "\n  %s  ·  target %s\n", p.Bold("driftload "+r.Test), target)
 	if opts.Description != "" {
 		fmt.Fprintf(&b, "  %s  ·  ran %s\n", opts.Description, FormatDuration(r.DurationSeconds*1000))
 	}
 
 	if len(r.Checks) > 0 && !opts.Compact {
-		fmt.Fprintf(&b, "\n  %s\n", p.bold("CHECKS"))
+		fmt.Fprintf(&b, "\n  %s\n", p.Bold("CHECKS"))
 		for _, c := range r.Checks {
-			mark := p.ok("✓")
+			mark := p.OK("✓")
 			if c.Fails > 0 {
-				mark = p.bad("✗")
+				mark = p.Bad("✗")
 			}
 			total := c.Passes + c.Fails
 			fmt.Fprintf(&b, "    %s %s %6.2f%%  ✓ %d  ✗ %d\n", mark, dotted(c.Name), pct(c.Passes, total), c.Passes, c.Fails)
@@ -84,7 +90,7 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 	}
 	sort.Strings(names)
 	if len(names) > 0 && !opts.Compact {
-		fmt.Fprintf(&b, "\n  %s\n", p.bold("METRICS"))
+		fmt.Fprintf(&b, "\n  %s\n", p.Bold("METRICS"))
 	}
 	for _, name := range names {
 		if opts.Compact {
@@ -101,11 +107,11 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 	}
 
 	if len(r.Thresholds) > 0 {
-		fmt.Fprintf(&b, "\n  %s\n", p.bold("THRESHOLDS"))
+		fmt.Fprintf(&b, "\n  %s\n", p.Bold("THRESHOLDS"))
 		for _, t := range r.Thresholds {
-			mark := p.ok("✓")
+			mark := p.OK("✓")
 			if !t.OK {
-				mark = p.bad("✗")
+				mark = p.Bad("✗")
 			}
 			measured := "no data"
 			switch {
@@ -114,12 +120,12 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 			case t.HasData:
 				measured = "measured " + formatMeasured(r.Metrics[t.Metric], t.Expression, t.Measured)
 			}
-			fmt.Fprintf(&b, "    %s %s %-14s %s\n", mark, dotted(t.Metric), t.Expression, p.dim(measured))
+			fmt.Fprintf(&b, "    %s %s %-14s %s\n", mark, dotted(t.Metric), t.Expression, p.Dim(measured))
 		}
 	}
 
 	if r.Run.Model == "open" {
-		fmt.Fprintf(&b, "\n  %s\n", p.bold("LOAD"))
+		fmt.Fprintf(&b, "\n  %s\n", p.Bold("LOAD"))
 		fmt.Fprintf(&b, "    open model: offered %s it/s, achieved %s it/s; %d dropped; scheduler late p99 %s; driftload CPU %.0f%%\n",
 			trimFloat(round(r.Run.OfferedRate, 2)), trimFloat(round(r.Run.AchievedRate, 2)), r.Run.DroppedIterations,
 			FormatDuration(r.Run.SchedulerLateP99Ms), 100*r.Run.CPU)
@@ -129,17 +135,17 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		}
 	}
 	if f := r.Failures; f != nil && len(f.ByReason) > 0 {
-		fmt.Fprintf(&b, "\n  %s\n    %s\n", p.bold("FAILURES"), "by reason: "+formatCounts(f.ByReason))
+		fmt.Fprintf(&b, "\n  %s\n    %s\n", p.Bold("FAILURES"), "by reason: "+formatCounts(f.ByReason))
 	}
 	if r.Run.TargetSaturated {
 		fmt.Fprintf(&b, "    %s\n", r.Run.SaturationReason)
 	}
 	for _, reason := range r.Run.InvalidReasons {
-		fmt.Fprintf(&b, "    %s %s\n", p.bad("✗ invalid run:"), reason)
+		fmt.Fprintf(&b, "    %s %s\n", p.Bad("✗ invalid run:"), reason)
 	}
 
 	if len(opts.Verdict) > 0 {
-		fmt.Fprintf(&b, "\n  %s\n", p.bold("VERDICT"))
+		fmt.Fprintf(&b, "\n  %s\n", p.Bold("VERDICT"))
 		for _, line := range opts.Verdict {
 			fmt.Fprintf(&b, "    %s\n", line)
 		}
@@ -155,21 +161,21 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 	var status string
 	switch {
 	case r.Interrupted:
-		status = p.bad("✗ INTERRUPTED") + fmt.Sprintf(" — %s", r.AbortReason)
+		status = p.Bad("✗ INTERRUPTED") + fmt.Sprintf(" — %s", r.AbortReason)
 	case r.Aborted:
-		status = p.bad("✗ ABORTED") + fmt.Sprintf(" — %s", r.AbortReason)
+		status = p.Bad("✗ ABORTED") + fmt.Sprintf(" — %s", r.AbortReason)
 	case r.Run.Model != "" && !r.Run.Valid:
-		status = p.bad("✗ INVALID RUN") + " — driftload could not generate the load asked for; its numbers understate what users would see"
+		status = p.Bad("✗ INVALID RUN") + " — driftload could not generate the load asked for; its numbers understate what users would see"
 
 	case failed > 0:
-		status = p.bad("✗ FAILED") + fmt.Sprintf(" — %d of %d thresholds failed", failed, len(r.Thresholds))
+		status = p.Bad("✗ FAILED") + fmt.Sprintf(" — %d of %d thresholds failed", failed, len(r.Thresholds))
 		if r.Verdict != "" {
 			status += "; " + r.Verdict
 		}
 	case r.Verdict != "":
-		status = p.bad("✗ FAILED") + " — " + r.Verdict
+		status = p.Bad("✗ FAILED") + " — " + r.Verdict
 	default:
-		status = p.ok("✓ PASSED") + fmt.Sprintf(" — all %d thresholds passed", len(r.Thresholds))
+		status = p.OK("✓ PASSED") + fmt.Sprintf(" — all %d thresholds passed", len(r.Thresholds))
 	}
 	fmt.Fprintf(&b, "  %s (exit %d)\n", status, r.ExitCode)
 	if opts.ResultPath != "" {

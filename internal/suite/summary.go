@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fatih/color"
-
 	"github.com/driftload/driftload/internal/ciout"
 	"github.com/driftload/driftload/internal/exitcode"
 	"github.com/driftload/driftload/internal/redact"
@@ -49,20 +47,9 @@ type SummaryOptions struct {
 	Notes []string
 }
 
-type palette struct{ ok, bad, dim, bold func(a ...any) string }
+type palette = report.Palette
 
-func newPalette(on bool) palette {
-	mk := func(attrs ...color.Attribute) func(a ...any) string {
-		c := color.New(attrs...)
-		if on {
-			c.EnableColor()
-		} else {
-			c.DisableColor()
-		}
-		return c.Sprint
-	}
-	return palette{ok: mk(color.FgGreen), bad: mk(color.FgRed), dim: mk(color.Faint), bold: mk(color.Bold)}
-}
+func newPalette(on bool) palette { return report.NewPalette(on) }
 
 // WriteSummary prints the suite's end: a row a phase with its status, exit
 // code, time and key figures against the baseline's, the baseline itself,
@@ -74,20 +61,20 @@ func WriteSummary(w io.Writer, res *Results, opts SummaryOptions) error {
 	if res.Target.Embedded {
 		target += " (embedded reference server)"
 	}
-	fmt.Fprintf(&b, "\n  %s  ·  target %s\n", p.bold("driftload suite"), target)
+	fmt.Fprintf(&b, "\n  %s  ·  target %s\n", p.Bold("driftload suite"), target)
 	fmt.Fprintf(&b, "  %s at time scale %s  ·  ran %s of %s planned  ·  run %s\n", count(len(res.Phases), "phase"),
 		strconv.FormatFloat(res.TimeScale, 'g', -1, 64), report.FormatDuration(res.DurationSeconds*1000),
 		report.FormatDuration(res.PlannedSeconds*1000), res.RunID)
 
-	fmt.Fprintf(&b, "\n  %s\n", p.bold("PHASES"))
-	fmt.Fprintf(&b, "    %s\n", p.dim(fmt.Sprintf("  %-10s %-11s %4s %8s %9s %9s %9s %7s   %s", "", "status", "exit", "ran", "p95", "p99", "req/s", "errors", "vs "+orDefault(res.Baseline, "baseline")+": p95, req/s")))
+	fmt.Fprintf(&b, "\n  %s\n", p.Bold("PHASES"))
+	fmt.Fprintf(&b, "    %s\n", p.Dim(fmt.Sprintf("  %-10s %-11s %4s %8s %9s %9s %9s %7s   %s", "", "status", "exit", "ran", "p95", "p99", "req/s", "errors", "vs "+orDefault(res.Baseline, "baseline")+": p95, req/s")))
 	for _, pr := range res.Phases {
-		mark := p.bad("✗")
+		mark := p.Bad("✗")
 		switch pr.Status {
 		case StatusPassed:
-			mark = p.ok("✓")
+			mark = p.OK("✓")
 		case StatusNotRun:
-			mark = p.dim("-")
+			mark = p.Dim("-")
 		}
 		code := ""
 		if pr.ExitCode != nil {
@@ -103,11 +90,11 @@ func WriteSummary(w io.Writer, res *Results, opts SummaryOptions) error {
 		fmt.Fprintf(&b, "    %s %s\n", mark, strings.TrimRight(row, " "))
 		// A phase not run says why in the verdict (stopped after …).
 		if pr.Status != StatusPassed && pr.Status != StatusNotRun && pr.Reason != "" {
-			fmt.Fprintf(&b, "      %s\n", p.dim(pr.Reason))
+			fmt.Fprintf(&b, "      %s\n", p.Dim(pr.Reason))
 		}
 	}
 
-	fmt.Fprintf(&b, "\n  %s  %s\n", p.bold("BASELINE"), baselineLine(res))
+	fmt.Fprintf(&b, "\n  %s  %s\n", p.Bold("BASELINE"), baselineLine(res))
 
 	var findings []string
 	for _, pr := range res.Phases {
@@ -121,13 +108,13 @@ func WriteSummary(w io.Writer, res *Results, opts SummaryOptions) error {
 		}
 	}
 	if len(findings) > 0 {
-		fmt.Fprintf(&b, "\n  %s\n%s\n", p.bold("FINDINGS"), strings.Join(findings, "\n"))
+		fmt.Fprintf(&b, "\n  %s\n%s\n", p.Bold("FINDINGS"), strings.Join(findings, "\n"))
 	}
 
 	word, why := verdictOf(res)
-	mark := p.bad("✗ " + word)
+	mark := p.Bad("✗ " + word)
 	if res.Passed {
-		mark = p.ok("✓ " + word)
+		mark = p.OK("✓ " + word)
 	}
 	fmt.Fprintf(&b, "\n  %s — %s (exit %d)\n", mark, why, res.ExitCode)
 	names := []string{res.Files.Results, res.Files.JUnit, res.Files.Summary, res.Files.Page}

@@ -47,7 +47,6 @@ func NewPalette(on bool) Palette {
 	return Palette{OK: mk(color.FgGreen), Bad: mk(color.FgRed), Dim: mk(color.Faint), Bold: mk(color.Bold)}
 }
 
-
 func newPalette(on bool) Palette { return NewPalette(on) }
 
 const dotsWidth = 34

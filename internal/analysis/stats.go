@@ -9,6 +9,9 @@ import (
 
 // median returns the median of vs (the mean of the two middle values for an
 // even count), sorting vs in place. It returns NaN for an empty slice.
+// Median returns the median of vs (NaN for none), leaving vs as it is.
+func Median(vs []float64) float64 { return median(slices.Clone(vs)) }
+
 func median(vs []float64) float64 {
 	n := len(vs)
 	if n == 0 {

@@ -1,7 +1,7 @@
 package harness
 
 import (
-	"sort"
+	"github.com/driftload/driftload/internal/analysis"
 	"time"
 
 	"github.com/driftload/driftload/internal/metrics"
@@ -143,16 +143,6 @@ func (iv *intervals) targetSlowed() (slowed bool, baseline, dropping float64) {
 	if len(base) == 0 || len(drop) == 0 {
 		return false, 0, 0
 	}
-	baseline, dropping = median(base), median(drop)
+	baseline, dropping = analysis.Median(base), analysis.Median(drop)
 	return dropping > 2*baseline+5, baseline, dropping
-}
-
-func median(vs []float64) float64 {
-	s := append([]float64(nil), vs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -482,19 +481,10 @@ func plateau(xs, ys []float64, warm int) (at, level float64, ok bool) {
 			break
 		}
 		if analysis.MannKendall(rest, analysis.DegradeAlpha).Trend != analysis.TrendIncreasing {
-			return xs[i], median(rest), true
+			return xs[i], analysis.Median(rest), true
 		}
 	}
 	return 0, 0, false
-}
-
-func median(vs []float64) float64 {
-	s := append([]float64(nil), vs...)
-	sort.Float64s(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // rising reports a proven increase of more than failGrowth: the lower bound

@@ -12,9 +12,7 @@ import (
 	"github.com/driftload/driftload/internal/harness"
 	"github.com/driftload/driftload/internal/merge"
 	"github.com/driftload/driftload/internal/report"
-	"github.com/driftload/driftload/internal/scenario"
 	"github.com/driftload/driftload/internal/scenario/all"
-	"github.com/driftload/driftload/internal/threshold"
 )
 
 // newMergeCmd is `driftload merge PART.json… -o merged.json`: the segments of
@@ -27,8 +25,10 @@ func newMergeCmd() *cobra.Command {
 		Short: "Merge the result files of a test's segments into one result, judged centrally",
 		Long: `merge joins the result files of the segments of one test (--segment I/N on N machines)
 into the result of the whole run: counters add, HDR histograms merge exactly per metric, series and
-timeline interval, and the thresholds file's section for the test is judged on the merged data. The
-exit code is the merged verdict (0, 99, 110), so a CI step or a Kubernetes Job can wait on it. Files of
+timeline interval, and the thresholds file's section for the test is judged on the merged data
+(windowed thresholds on the merged timeline), as is the test's own analysis (stress's breaking point,
+soak's trends, capacity's estimate, ratelimit's enforcement). The exit code is the merged verdict
+(0, 99, 110), so a CI step or a Kubernetes Job can wait on it. Files of
 different tests or configurations, overlapping segments, a missing segment or an unfinished
 checkpoint are refused (exit 104, one line each) unless --force.`,
 		Args: cobra.ArbitraryArgs,
@@ -77,21 +77,15 @@ checkpoint are refused (exit 104, one line each) unless --force.`,
 			if err := report.CheckOut(out); err != nil {
 				return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("merge: %w", err)}
 			}
-			m, err := merge.Merge(parts)
+			m, err := merge.Run(parts, test, sets)
 			if err != nil {
 				return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("merge: %v", err)}
 			}
-			p95, _ := threshold.UpperLimit(sets, "http_req_duration", threshold.Stat{Name: "p", P: 95})
-			a, lines, err := merge.Analyse(parts, m.Result.Timeline, p95)
-			if err != nil {
-				return &exitError{code: exitcode.InvalidConfig, err: fmt.Errorf("merge: %v", err)}
-			}
-			m.Result.Analysis = a
-			harness.Judge(m.Result, m.Snapshot, sets, scenarioFindings(lines))
+			harness.Judge(m.Result, m.Snapshot, sets, m.Windows, m.Findings)
 			opts := report.SummaryOptions{
 				Color:       !noColor && !color.NoColor,
 				Description: fmt.Sprintf("merged from %d segments (%s)", len(parts), parts[0].ShareSequence),
-				Verdict:     lines,
+				Verdict:     m.Findings.Lines,
 			}
 			code := m.Result.ExitCode
 			if err := report.WriteFile(out, m.Result); err != nil {
@@ -116,7 +110,3 @@ checkpoint are refused (exit 104, one line each) unless --force.`,
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
-
-// scenarioFindings carries the merged verdict lines; a merge adds no
-// verdict of its own beyond the thresholds and the run's validity.
-func scenarioFindings(lines []string) scenario.Findings { return scenario.Findings{Lines: lines} }

@@ -9,12 +9,12 @@ import (
 )
 
 // Judge judges a result rebuilt from its parts (driftload merge) the way a
-// run is judged: sets' whole-run thresholds on snap (windowed ones need
-// every metric interval by interval, which a result file keeps only for
-// http_req_duration, so they come out "no data"), the sub-metrics they name,
-// then the exit code from the thresholds, the run's validity and f.
-func Judge(res *report.Result, snap *metrics.Snapshot, sets []threshold.Set, f scenario.Findings) {
-	results := threshold.Evaluate(sets, measurer{snap}, nil)
+// run is judged: sets' whole-run thresholds on snap, the windowed ones from
+// windows (observed over the merged timeline; nil or a threshold it lacks:
+// "no data"), the sub-metrics they name, then the exit code from the
+// thresholds, the run's validity and f.
+func Judge(res *report.Result, snap *metrics.Snapshot, sets []threshold.Set, windows *threshold.Windows, f scenario.Findings) {
+	results := threshold.Evaluate(sets, measurer{snap}, windows)
 	res.Thresholds = report.ThresholdsFromResults(results)
 	addSubmetrics(res, sets, snap)
 	conclude(res, runner.Outcome{Interrupted: res.Interrupted, Aborted: res.Aborted && !res.Interrupted}, threshold.Failed(results), f)

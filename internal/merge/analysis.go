@@ -1,12 +1,13 @@
 package merge
 
 import (
-	"strings"
+	"encoding/json"
+	"fmt"
 	"time"
 
-	"github.com/driftload/driftload/internal/analysis"
-	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/report"
+	"github.com/driftload/driftload/internal/scenario"
+	"github.com/driftload/driftload/internal/threshold"
 )
 
 // Part is one segment's own findings, kept in the merged file.
@@ -17,77 +18,115 @@ type Part struct {
 	Analysis any    `json:"analysis,omitempty"`
 }
 
-// Analysis is the merged file's `analysis`: the test's analysis re-run on
-// the merged timeline where it can be (stress: the breaking point), and
-// every part's own findings.
+// Analysis is the merged file's `analysis`: the test's own analysis re-run
+// on the merged data (its fields at the top, so a reader of the test's
+// analysis reads a merged one alike), every part's own findings, the
+// windowed thresholds the merged data cannot judge, and a note saying what
+// was judged on the merged data.
 type Analysis struct {
-	BreakingPoint *analysis.BreakingPoint `json:"breaking_point,omitempty"`
-	Parts         []Part                  `json:"parts"`
-	// Note says what was re-judged on the merged data and what was not.
-	Note string `json:"note"`
+	// Merged is the test's analysis of the merged data (scenario.Test.Merged);
+	// nil when the test has none or it could not be re-run.
+	Merged   any
+	Parts    []Part
+	Unjudged []Unjudged
+	Note     string
 }
 
-// Analyse builds the merged analysis and its verdict lines. p95Limit is the
-// thresholds' p(95) limit of http_req_duration (0: none).
-func Analyse(parts []*report.Result, tl *report.Timeline, p95Limit float64) (Analysis, []string, error) {
-	a := Analysis{Note: "thresholds and run validity are judged on the merged data; each part's own analysis is kept as it was"}
+// MarshalJSON writes Merged's fields beside parts, note and
+// windowed_no_data.
+func (a Analysis) MarshalJSON() ([]byte, error) {
+	out := map[string]json.RawMessage{}
+	if a.Merged != nil {
+		data, err := json.Marshal(a.Merged)
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(data, &out); err != nil {
+			return nil, fmt.Errorf("the merged analysis is not a JSON object: %w", err)
+		}
+	}
+	own := map[string]any{"parts": a.Parts, "note": a.Note}
+	if len(a.Unjudged) > 0 {
+		own["windowed_no_data"] = a.Unjudged
+	}
+	for k, v := range own {
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("the merged analysis has a field %q of its own", k)
+		}
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = data
+	}
+	return json.Marshal(out)
+}
+
+// Analyse builds the merged file's findings: f is the test's own analysis
+// of the merged data (empty when it has none), unjudged the windowed
+// thresholds left without data. The findings returned carry the merged
+// Analysis as Data, f's verdict lines, then one line per unjudged threshold
+// and per part's own verdict, and f's failure.
+func Analyse(parts []*report.Result, f scenario.Findings, unjudged []Unjudged) scenario.Findings {
+	a := Analysis{Merged: f.Data, Unjudged: unjudged}
 	for _, p := range parts {
 		a.Parts = append(a.Parts, Part{Share: p.Share, Verdict: p.Verdict, ExitCode: p.ExitCode, Analysis: p.Analysis})
 	}
-	var lines []string
-	if parts[0].Test == "stress" && tl != nil {
-		buckets, open, err := buckets(tl)
-		if err != nil {
-			return a, nil, err
-		}
-		bp := analysis.AnalyseBreakingPoint(buckets, analysis.BreakingPointOptions{P95Limit: p95Limit, OpenModel: open})
-		a.BreakingPoint = &bp
-		a.Note = "thresholds, run validity and the breaking point are judged on the merged data; each part's own analysis is kept as it was"
-		lines = bp.Lines()
+	judged := "thresholds and run validity are"
+	if f.Data != nil {
+		judged = "thresholds, run validity and the test's own analysis (the fields beside parts) are"
+	}
+	a.Note = judged + " judged on the merged data; each part's own analysis and verdict are kept under parts"
+	if len(unjudged) > 0 {
+		a.Note += "; the windowed thresholds under windowed_no_data cannot be judged from result files"
+	}
+	out := f
+	out.Lines = append([]string(nil), f.Lines...)
+	for _, u := range unjudged {
+		out.Lines = append(out.Lines, fmt.Sprintf("threshold %s %s: no data on merged files: %s", u.Metric, u.Expression, u.Reason))
 	}
 	for _, p := range a.Parts {
 		if p.Verdict != "" {
-			lines = append(lines, "part "+p.Share+": "+p.Verdict)
+			out.Lines = append(out.Lines, "part "+p.Share+": "+p.Verdict)
 		}
 	}
-	return a, lines, nil
-}
-
-// buckets turns the merged timeline into breaking-point buckets.
-func buckets(tl *report.Timeline) ([]analysis.Bucket, bool, error) {
-	var out []analysis.Bucket
-	open := false
-	for _, iv := range tl.Intervals {
-		open = open || iv.OfferedRate > 0
-	}
-	for _, iv := range tl.Intervals {
-		b := analysis.Bucket{
-			Start: seconds(iv.StartSeconds), End: seconds(iv.EndSeconds), VUs: iv.VUs, OfferedRate: iv.OfferedRate,
-			Iterations: iv.Iterations, Requests: iv.Requests, Failed: iv.Failures,
-			Timeouts: iv.FailuresByReason["timeout"], Latency: metrics.NewSink(metrics.Trend),
-		}
-		for status, n := range iv.FailuresByStatus {
-			if strings.HasPrefix(status, "5") && len(status) == 3 {
-				b.ServerErrors += n
-			}
-		}
-		for _, e := range iv.Endpoints {
-			h := e.Duration
-			if open {
-				h = e.Latency
-			}
-			if h == nil {
-				continue
-			}
-			s, err := h.Sink()
-			if err != nil {
-				return nil, false, err
-			}
-			b.Latency.Merge(s)
-		}
-		out = append(out, b)
-	}
-	return out, open, nil
+	out.Data = a
+	return out
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// Judgeable is a merge with the test's analysis re-run on it and its
+// windowed thresholds observed: what harness.Judge judges.
+type Judgeable struct {
+	*Merged
+	// Findings are the merged file's findings (Data: its Analysis).
+	Findings scenario.Findings
+	// Windows are the windowed thresholds observed on the merged timeline.
+	Windows *threshold.Windows
+}
+
+// Run merges parts (already checked), re-runs test's own analysis on the
+// merged data (scenario.Test.Merged) and observes the windowed thresholds
+// of sets on the merged timeline. The result's analysis is set; its
+// thresholds, verdict and exit code are left to harness.Judge.
+func Run(parts []*report.Result, test *scenario.Test, sets []threshold.Set) (*Judgeable, error) {
+	m, err := Merge(parts)
+	if err != nil {
+		return nil, err
+	}
+	var own scenario.Findings
+	if test.Merged != nil {
+		own, err = test.Merged(scenario.MergedRun{Parts: parts, Result: m.Result, Snapshot: m.Snapshot, Thresholds: sets})
+		if err != nil {
+			return nil, fmt.Errorf("%s analysis: %w", test.Name, err)
+		}
+	}
+	windows, unjudged, err := Windows(m.Result.Timeline, sets)
+	if err != nil {
+		return nil, err
+	}
+	f := Analyse(parts, own, unjudged)
+	m.Result.Analysis = f.Data
+	return &Judgeable{Merged: m, Findings: f, Windows: windows}, nil
+}

@@ -7,6 +7,7 @@ package scenario
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	neturl "net/url"
@@ -18,6 +19,7 @@ import (
 	"github.com/driftload/driftload/internal/analysis"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/report"
 	"github.com/driftload/driftload/internal/runner"
 	"github.com/driftload/driftload/internal/threshold"
 )
@@ -227,6 +229,47 @@ type Test struct {
 	Options func() Options
 	// New builds an instance, defining the test's Metrics on reg.
 	New func(env Env, reg *metrics.Registry) (Instance, error)
+	// Merged re-runs the test's own analysis on a run merged from its
+	// segments' result files (driftload merge); Findings.Data becomes the
+	// merged file's analysis beside every part's own. Nil: the test has no
+	// analysis of its own to re-run.
+	Merged func(run MergedRun) (Findings, error)
+}
+
+// MergedRun is a run merged from the result files of its segments, as a
+// test's Merged hook reads it.
+type MergedRun struct {
+	// Parts are the segments' result files, as read.
+	Parts []*report.Result
+	// Result is the merge: metrics, timeline (counts added, histograms
+	// merged per interval), run; not yet thresholds or verdict.
+	Result *report.Result
+	// Snapshot holds the merged series (every metric by tag set).
+	Snapshot *metrics.Snapshot
+	// Thresholds are the test's section of the thresholds file judged on
+	// the merged data, as Env.Thresholds in a run.
+	Thresholds []threshold.Set
+}
+
+// PartAnalysis decodes a part's own analysis into v (a pointer to the
+// test's analysis type); false when the part has none or it does not decode.
+func PartAnalysis(p *report.Result, v any) bool {
+	if p.Analysis == nil {
+		return false
+	}
+	data, err := json.Marshal(p.Analysis)
+	if err != nil {
+		return false
+	}
+	return json.Unmarshal(data, v) == nil
+}
+
+// Late is how far p's own offsets (a test's rows, scrapes, send instants)
+// lie behind the merged run's start: the part's late_seconds, by which its
+// timeline is already shifted. Parts started without a shared instant
+// (--start-at) count from their own starts, as their timelines do.
+func Late(p *report.Result) time.Duration {
+	return time.Duration(p.LateSeconds * float64(time.Second))
 }
 
 // Section is the test's key in the thresholds file.

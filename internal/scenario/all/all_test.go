@@ -1,6 +1,7 @@
 package all
 
 import (
+	"encoding/json"
 	"os"
 	"slices"
 	"strings"
@@ -15,6 +16,12 @@ import (
 // instance builds t as a run would, with its default options and the
 // positional arguments of its example.
 func instance(t *testing.T, test *scenario.Test) *metrics.Registry {
+	_, reg := build(t, test)
+	return reg
+}
+
+// build is instance with the instance.
+func build(t *testing.T, test *scenario.Test) (scenario.Instance, *metrics.Registry) {
 	t.Helper()
 	env := scenario.Env{BaseURL: "http://127.0.0.1:1", APIKey: "dlk_test", Run: "t", TimeScale: 1, Endpoint: "detect"}
 	if test.Options != nil {
@@ -30,10 +37,40 @@ func instance(t *testing.T, test *scenario.Test) *metrics.Registry {
 		env.Options = opts
 	}
 	reg := metrics.NewRegistry()
-	if _, err := test.New(env, reg); err != nil {
+	inst, err := test.New(env, reg)
+	if err != nil {
 		t.Fatalf("%s: New: %v", test.Name, err)
 	}
-	return reg
+	return inst, reg
+}
+
+// A test with an analysis of its own re-runs it on merged data
+// (Test.Merged), and a test without one declares none; its analysis leaves
+// the names a merged file adds beside its fields to the merge.
+func TestEveryAnalysisIsReRunOnMergedData(t *testing.T) {
+	for _, test := range Tests {
+		inst, reg := build(t, test)
+		f := inst.Analyse(reg.Snapshot())
+		if (f.Data != nil) != (test.Merged != nil) {
+			t.Errorf("%s: analysis %v but Merged declared %v: a test's own analysis must be re-run on merged data, and only then", test.Name, f.Data != nil, test.Merged != nil)
+		}
+		if f.Data == nil {
+			continue
+		}
+		data, err := json.Marshal(f.Data)
+		if err != nil {
+			t.Fatalf("%s: %v", test.Name, err)
+		}
+		var fields map[string]any
+		if err := json.Unmarshal(data, &fields); err != nil {
+			t.Fatalf("%s: the analysis is not a JSON object: %v", test.Name, err)
+		}
+		for _, k := range []string{"parts", "note", "windowed_no_data"} {
+			if _, ok := fields[k]; ok {
+				t.Errorf("%s: its analysis has a field %q, which a merged file uses", test.Name, k)
+			}
+		}
+	}
 }
 
 // Every test defines exactly the metrics it declares, with the declared

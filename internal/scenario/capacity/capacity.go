@@ -42,6 +42,7 @@ Result: capacity_test_results.json, analysis.probes / capacity_estimate / verdic
 	SendsDetect:     true,
 	Options:         func() scenario.Options { return &Options{ExpectedCapacity: DefaultExpectedCapacity} },
 	New:             newCapacity,
+	Merged:          merged,
 }
 
 // capacityMetrics are capacity's own metrics beside the detect family.
@@ -757,10 +758,12 @@ type probeStats struct {
 	ByKind         map[string]map[string]int64 `json:"by_kind"`
 	// Sentinels were warmed to ready; SentinelsNotReady were confirmed but
 	// still calibrating, so never probed.
-	Sentinels         int64         `json:"sentinels"`
-	SentinelsNotReady int64         `json:"sentinels_not_ready"`
-	SentinelEvery     int           `json:"sentinel_every"`
-	Log               []probeRecord `json:"log,omitempty"`
+	Sentinels         int64 `json:"sentinels"`
+	SentinelsNotReady int64 `json:"sentinels_not_ready"`
+	SentinelEvery     int   `json:"sentinel_every"`
+	// MaxProbed is the largest distance a kept or evicted probe measured.
+	MaxProbed int64         `json:"max_probed"`
+	Log       []probeRecord `json:"log,omitempty"`
 }
 
 // estimate bounds the cache size from the probes: a kept stream
@@ -804,7 +807,7 @@ func (l *ledger) summary(every int) (probeStats, estimate, string) {
 		RetentionAfter: l.retentionAt, EvictionAfter: l.evictionAt,
 		ByKind:    map[string]map[string]int64{},
 		Sentinels: l.sentinels, SentinelsNotReady: l.notReadyCount, SentinelEvery: every,
-		Log: append([]probeRecord(nil), l.probes...),
+		MaxProbed: l.maxProbed, Log: append([]probeRecord(nil), l.probes...),
 	}
 	for kind, byOutcome := range l.tally {
 		ps.ByKind[kind] = map[string]int64{}
@@ -825,30 +828,38 @@ func (l *ledger) summary(every int) (probeStats, estimate, string) {
 	for _, q := range l.queues {
 		ps.Pending += int64(len(q))
 	}
+	est, verdict := judge(l.keptMin, l.evictedMax, l.expected)
+	return ps, est, verdict
+}
+
+// judge bounds the cache from the largest lower bound of a kept probe and
+// the smallest upper bound of an evicted one (−1: none) and says whether it
+// holds the expected number of streams.
+func judge(keptMin, evictedMax, expected int64) (estimate, string) {
 	var est estimate
-	if l.keptMin >= 0 {
-		est.AtLeast = l.keptMin + 1
+	if keptMin >= 0 {
+		est.AtLeast = keptMin + 1
 	}
-	if l.evictedMax >= 0 {
-		est.AtMost = max(1, l.evictedMax)
+	if evictedMax >= 0 {
+		est.AtMost = max(1, evictedMax)
 	}
 	verdict := inconclusive
 	switch {
-	case l.evictedMax >= 0 && l.evictedMax < l.expected:
+	case evictedMax >= 0 && evictedMax < expected:
 		verdict = belowExpected
-	case l.evictedMax >= 0:
+	case evictedMax >= 0:
 		verdict = asExpected
-	case l.keptMin >= 0:
+	case keptMin >= 0:
 		verdict = noEviction
 	}
-	return ps, est, verdict
+	return est, verdict
 }
 
 // Analyse implements scenario.Instance.
 func (c *capacity) Analyse(*metrics.Snapshot) scenario.Findings {
 	ps, est, verdict := c.ledger.summary(c.opts.SentinelEvery)
 	c.ledger.mu.Lock()
-	created, maxProbed := c.ledger.created, c.ledger.maxProbed
+	created := c.ledger.created
 	c.ledger.mu.Unlock()
 	a := capacityAnalysis{
 		StreamsCreated: created, ExpectedCapacity: c.opts.ExpectedCapacity,
@@ -877,7 +888,7 @@ func (c *capacity) Analyse(*metrics.Snapshot) scenario.Findings {
 	}
 	a.DetectorExhaustion, a.ExhaustionExample = c.errs.exhaustion, c.errs.example
 	c.errs.mu.Unlock()
-	return findings(a, maxProbed)
+	return findings(a)
 }
 
 // findings writes the verdict lines and decides failure: the run
@@ -886,7 +897,7 @@ func (c *capacity) Analyse(*metrics.Snapshot) scenario.Findings {
 // touched — the cache holds fewer streams than expected. Evictions beyond
 // the expected capacity are what a bounded cache should do; a cache that
 // evicts nothing is reported, not failed.
-func findings(a capacityAnalysis, maxProbed int64) scenario.Findings {
+func findings(a capacityAnalysis) scenario.Findings {
 	ps, e := a.Probes, a.ExpectedCapacity
 	lines := []string{fmt.Sprintf("created %d streams (server-confirmed); %d sentinels warmed to ready, one in every %d new streams",
 		a.StreamsCreated, ps.Sentinels, ps.SentinelEvery)}
@@ -918,7 +929,7 @@ func findings(a capacityAnalysis, maxProbed int64) scenario.Findings {
 		if a.Evictions != nil {
 			evicted = fmt.Sprintf("; server evicted %.0f", *a.Evictions)
 		}
-		lines = append(lines, fmt.Sprintf("no probed stream was evicted: the cache held ≥ %d streams (probed up to %d newer; expected %d%s)", a.Estimate.AtLeast, maxProbed, e, evicted))
+		lines = append(lines, fmt.Sprintf("no probed stream was evicted: the cache held ≥ %d streams (probed up to %d newer; expected %d%s)", a.Estimate.AtLeast, ps.MaxProbed, e, evicted))
 	default:
 		why := fmt.Sprintf("no probe was due: fewer than %d streams were created after the first sentinel", ps.RetentionAfter)
 		if ps.Unknown > 0 && probed == 0 {

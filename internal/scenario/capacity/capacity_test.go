@@ -224,7 +224,7 @@ func TestCapVerdict(t *testing.T) {
 			if verdict != c.verdict || est != c.est {
 				t.Fatalf("verdict %s estimate %+v, want %s %+v", verdict, est, c.verdict, c.est)
 			}
-			f := findings(capacityAnalysis{StreamsCreated: 5000, ExpectedCapacity: 1000, Probes: ps, Estimate: est, Verdict: verdict}, l.maxProbed)
+			f := findings(capacityAnalysis{StreamsCreated: 5000, ExpectedCapacity: 1000, Probes: ps, Estimate: est, Verdict: verdict})
 			if f.Failed != c.failed || (f.FailReason == "") == c.failed {
 				t.Fatalf("failed %v (%q), want %v", f.Failed, f.FailReason, c.failed)
 			}

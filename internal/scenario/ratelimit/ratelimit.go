@@ -45,6 +45,7 @@ rate_limit_test_results.json. Match the reference server with
 	DefaultDuration: 3 * time.Minute,
 	Options:         func() scenario.Options { o := DefaultOptions(); return &o },
 	New:             newRateLimit,
+	Merged:          merged,
 }
 
 // rateLimitMetrics are the ratelimit test's own metrics.

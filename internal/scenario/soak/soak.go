@@ -43,6 +43,7 @@ analysis.server_memory_trend and analysis.client_memory of the result file.`,
 	DefaultInterval: interval,
 	SendsDetect:     true,
 	New:             newSoak,
+	Merged:          merged,
 }
 
 // soakMetrics are soak's own metrics beside the detect family.
@@ -107,13 +108,24 @@ type soak struct {
 	streams, sentBytes atomic.Int64
 }
 
-// bytesPerStream is the mean detect bytes sent to one stream so far.
-func (s *soak) bytesPerStream() float64 {
-	n := s.streams.Load()
-	if n == 0 {
+// sent is what the run sent so far: streams started and detect body bytes.
+func (s *soak) sent() sent {
+	return sent{Streams: s.streams.Load(), Bytes: s.sentBytes.Load()}
+}
+
+// sent counts the streams a soak started and the detect body bytes it sent
+// them: what one detector of the target can plausibly hold.
+type sent struct {
+	Streams int64 `json:"streams_started"`
+	Bytes   int64 `json:"detect_bytes_sent"`
+}
+
+// perStream is the mean detect bytes sent to one stream (0: no stream).
+func (s sent) perStream() float64 {
+	if s.Streams == 0 {
 		return 0
 	}
-	return float64(s.sentBytes.Load()) / float64(n)
+	return float64(s.Bytes) / float64(s.Streams)
 }
 
 // vuState tracks the VU's current stream: which profile created it and how
@@ -534,13 +546,16 @@ type soakAnalysis struct {
 	// process_resident_memory_bytes.
 	ServerMemoryTrend *trendResult `json:"server_memory_trend,omitempty"`
 	ClientMemory      clientMemory `json:"client_memory"`
+	// Sent bounds what a detector can hold (see explainByCache); a merge
+	// adds the parts'.
+	Sent sent `json:"sent"`
 }
 
 // Analyse implements scenario.Instance: trends over the intervals and the verdict.
 func (s *soak) Analyse(*metrics.Snapshot) scenario.Findings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := judge(s.rows, s.Interval(), s.failGrowth, s.bytesPerStream())
+	f := judge(s.rows, s.Interval(), s.failGrowth, s.sent())
 	if s.env.Embedded {
 		f.Lines = append(f.Lines, "note: the embedded target runs in driftload's process, so server and driftload memory are the same numbers; aim at a separate `driftload serve` to tell them apart")
 	}
@@ -559,8 +574,8 @@ func (s *soak) Analyse(*metrics.Snapshot) scenario.Findings {
 // steady span also rises significantly: a heap or cache filling to its
 // working size levels off, a leak keeps growing. Any other significant rise
 // is a verdict line. driftload's own memory is only reported.
-func judge(rows []intervalRow, every time.Duration, failGrowth, bytesPerStream float64) scenario.Findings {
-	a := soakAnalysis{IntervalSeconds: every.Seconds(), Intervals: rows}
+func judge(rows []intervalRow, every time.Duration, failGrowth float64, sent sent) scenario.Findings {
+	a := soakAnalysis{IntervalSeconds: every.Seconds(), Intervals: rows, Sent: sent}
 	if a.Intervals == nil {
 		a.Intervals = []intervalRow{}
 	}
@@ -593,7 +608,7 @@ func judge(rows []intervalRow, every time.Duration, failGrowth, bytesPerStream f
 	if _, srv := series(trend, serverMiB); len(analysis.Finite(srv)) > 0 {
 		t := memoryTrend("server memory (RSS)", xs, srv, warm)
 		if _, det := series(trend, serverDetectors); len(analysis.Finite(det)) > 0 {
-			t.Cache = explainByCache(xs, srv, det, warm, bytesPerStream)
+			t.Cache = explainByCache(xs, srv, det, warm, sent.perStream())
 		}
 		growing := t.rising(failGrowth) && t.StillGrowing
 		explained := t.Cache != nil && t.Cache.Explains

@@ -116,7 +116,7 @@ func TestJudgeSoak(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			f := judge(c.rows, time.Minute, defaultFailGrowth, 1<<20)
+			f := judge(c.rows, time.Minute, defaultFailGrowth, sent{Streams: 1, Bytes: 1 << 20})
 			if f.Failed != c.fail {
 				t.Fatalf("failed = %v (%s), want %v\n%s", f.Failed, f.FailReason, c.fail, strings.Join(f.Lines, "\n"))
 			}
@@ -232,7 +232,7 @@ func TestSoakLeakIndicator(t *testing.T) {
 		if !ok {
 			continue
 		}
-		f := judge(rows, time.Minute, defaultFailGrowth, 1<<20)
+		f := judge(rows, time.Minute, defaultFailGrowth, sent{Streams: 1, Bytes: 1 << 20})
 		stable := strings.Contains(f.Lines[0], "p95 latency stable")
 		if stable != (got == 0) {
 			t.Errorf("%s: indicator %g but the verdict says %q", c.name, got, f.Lines[0])

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/driftload/driftload/internal/driftlock"
 	"github.com/driftload/driftload/internal/gen"
 	"github.com/driftload/driftload/internal/metrics"
+	"github.com/driftload/driftload/internal/report"
 	"github.com/driftload/driftload/internal/runner"
 	"github.com/driftload/driftload/internal/scenario"
 	"github.com/driftload/driftload/internal/threshold"
@@ -47,7 +49,8 @@ A level's latency is judged against the p(95) threshold of http_req_duration.`,
 	Options: func() scenario.Options {
 		return &Options{SearchStart: 10, SearchMax: 10000, SearchHold: 30 * time.Second, SearchLevels: 12}
 	},
-	New: newStress,
+	New:    newStress,
+	Merged: merged,
 }
 
 // Options are stress's own flags: the max-rate search.
@@ -237,29 +240,100 @@ type stressAnalysis struct {
 func (s *stress) Analyse(snap *metrics.Snapshot) scenario.Findings {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// A level fails when its p95 exceeds the test's p(95) threshold.
-	p95Limit, _ := threshold.UpperLimit(s.env.Thresholds, "http_req_duration", threshold.Stat{Name: "p", P: 95})
+	opts := breakingOptions(s.env.Thresholds, s.buckets)
+	opts.FirstStageEnd, opts.FinalStageStart = stageBounds(s.env.Stages)
+	return judge(s.buckets, opts, snap, s.search)
+}
+
+// breakingOptions are the breaking-point options of buckets: a level fails
+// when its p95 exceeds the test's p(95) threshold of http_req_duration, and
+// an arrival rate in any bucket makes the run open-model.
+func breakingOptions(sets []threshold.Set, buckets []analysis.Bucket) analysis.BreakingPointOptions {
+	p95Limit, _ := threshold.UpperLimit(sets, "http_req_duration", threshold.Stat{Name: "p", P: 95})
 	opts := analysis.BreakingPointOptions{P95Limit: p95Limit}
-	for _, b := range s.buckets {
+	for _, b := range buckets {
 		opts.OpenModel = opts.OpenModel || b.OfferedRate > 0
 	}
-	opts.FirstStageEnd, opts.FinalStageStart = stageBounds(s.env.Stages)
-	bp := analysis.AnalyseBreakingPoint(s.buckets, opts)
+	return opts
+}
+
+// judge is the breaking point of buckets and the failures of snap as
+// stress's findings; search (nil: none) replaces the breaking point in the
+// verdict lines.
+func judge(buckets []analysis.Bucket, opts analysis.BreakingPointOptions, snap *metrics.Snapshot, search *analysis.RateSearch) scenario.Findings {
+	bp := analysis.AnalyseBreakingPoint(buckets, opts)
 	byStatus := scenario.FailuresByStatus(snap)
 	lines := bp.Lines()
+	if search != nil {
+		// The search's levels are the verdict; the breaking-point buckets
+		// straddle its levels and stay in the data only.
+		lines = search.Lines()
+	}
 	if len(byStatus) > 0 {
 		lines = append(lines, "failed requests by status: "+scenario.FormatStatusCounts(byStatus))
 	}
-	if s.search != nil {
-		// The search's levels are the verdict; the breaking-point buckets
-		// straddle its levels and stay in the data only.
-		lines = s.search.Lines()
-		if len(byStatus) > 0 {
-			lines = append(lines, "failed requests by status: "+scenario.FormatStatusCounts(byStatus))
-		}
-	}
-	return scenario.Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus, MaxRate: s.search}}
+	return scenario.Findings{Lines: lines, Data: stressAnalysis{BreakingPoint: bp, FailuresByStatus: byStatus, MaxRate: search}}
 }
+
+// merged implements scenario.Test.Merged: the breaking point re-run on the
+// merged timeline, one bucket per interval (the timeline's interval is the
+// analysis bucket). A max-rate search is not re-run: each part searched its
+// own share, and its levels stay under parts.
+func merged(run scenario.MergedRun) (scenario.Findings, error) {
+	tl := run.Result.Timeline
+	if tl == nil {
+		return scenario.Findings{Lines: []string{"breaking point not re-judged: the parts carry no timeline"}}, nil
+	}
+	buckets, err := timelineBuckets(tl)
+	if err != nil {
+		return scenario.Findings{}, err
+	}
+	// Stage bounds (first stage, recovery half) are not in a result file:
+	// the breaking point judges the merged levels without them.
+	return judge(buckets, breakingOptions(run.Thresholds, buckets), run.Snapshot, nil), nil
+}
+
+// timelineBuckets turns a timeline into breaking-point buckets, as Observe
+// does from a run's interval snapshots: server errors are the 5xx failures,
+// timeouts the failures of reason timeout, latency every endpoint's
+// http_req_duration (open model: http_req_latency).
+func timelineBuckets(tl *report.Timeline) ([]analysis.Bucket, error) {
+	var out []analysis.Bucket
+	open := false
+	for _, iv := range tl.Intervals {
+		open = open || iv.OfferedRate > 0
+	}
+	for _, iv := range tl.Intervals {
+		b := analysis.Bucket{
+			Start: seconds(iv.StartSeconds), End: seconds(iv.EndSeconds), VUs: iv.VUs, OfferedRate: iv.OfferedRate,
+			Iterations: iv.Iterations, Requests: iv.Requests, Failed: iv.Failures,
+			Timeouts: iv.FailuresByReason["timeout"], Latency: metrics.NewSink(metrics.Trend),
+		}
+		for status, n := range iv.FailuresByStatus {
+			if strings.HasPrefix(status, "5") && len(status) == 3 {
+				b.ServerErrors += n
+			}
+		}
+		for _, e := range iv.Endpoints {
+			h := e.Duration
+			if open {
+				h = e.Latency
+			}
+			if h == nil {
+				continue
+			}
+			s, err := h.Sink()
+			if err != nil {
+				return nil, fmt.Errorf("timeline interval at %gs: %w", iv.StartSeconds, err)
+			}
+			b.Latency.Merge(s)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // stageBounds returns when the first stage ends and when the second half of
 // the final stage starts, where a stage is a run of stages up to one that

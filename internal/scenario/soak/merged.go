@@ -144,9 +144,9 @@ func mergedRow(iv report.TimelineInterval, every time.Duration, endpoint string)
 //     of the parts' readings (one slow or failed scrape does not move it);
 //   - the share of detect requests to calibrated streams: the parts' shares
 //     weighted by their detect requests, which is the share of all of them;
-//   - driftload's own footprint: the generators together (RSS, heap,
-//     goroutines, GCs and GC pause time add; the longest pause is the
-//     longest of any part).
+//   - driftload's own footprint: the largest of the parts' generators, field
+//     by field (a sum would drop wherever one part's row is missing, as at
+//     the end, and fake a trend; the largest says whether any generator grew).
 func fromParts(row *intervalRow, parts []partRows, key int) {
 	var rss, det []float64
 	var warm, detects float64
@@ -165,11 +165,11 @@ func fromParts(row *intervalRow, parts []partRows, key int) {
 			warm += *r.WarmShare * n
 			detects += n
 		}
-		row.ClientRSSBytes += r.ClientRSSBytes
-		row.ClientHeapBytes += r.ClientHeapBytes
-		row.Goroutines += r.Goroutines
-		row.GCCount += r.GCCount
-		row.GCPauseTotalMs += r.GCPauseTotalMs
+		row.ClientRSSBytes = max(row.ClientRSSBytes, r.ClientRSSBytes)
+		row.ClientHeapBytes = max(row.ClientHeapBytes, r.ClientHeapBytes)
+		row.Goroutines = max(row.Goroutines, r.Goroutines)
+		row.GCCount = max(row.GCCount, r.GCCount)
+		row.GCPauseTotalMs = max(row.GCPauseTotalMs, r.GCPauseTotalMs)
 		row.GCPauseMaxMs = max(row.GCPauseMaxMs, r.GCPauseMaxMs)
 	}
 	if len(rss) > 0 {

@@ -28,6 +28,8 @@ var (
 )
 
 var (
+	//go:embed assets/page.html.tmpl
+	sharedTemplate string
 	//go:embed assets/report.html.tmpl
 	pageTemplate string
 	//go:embed assets/report.css
@@ -36,14 +38,20 @@ var (
 	pageJS string
 )
 
-var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+var funcs = template.FuncMap{
 	"lower": func(b bool) string {
 		if b {
 			return "pass"
 		}
 		return "fail"
 	},
-}).Parse(pageTemplate))
+}
+
+// tmpl is the run's page; comparisonTmpl the comparison's. Both are built
+// on the shared parts (head, chart sections, credits, scripts).
+var (
+	tmpl = template.Must(template.Must(template.New("report").Funcs(funcs).Parse(pageTemplate)).Parse(sharedTemplate))
+)
 
 // assets is what the template embeds verbatim: the page's own code and uPlot.
 type assets struct {

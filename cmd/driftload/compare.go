@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/driftload/driftload/internal/compare"
 	"github.com/driftload/driftload/internal/exitcode"
 	"github.com/driftload/driftload/internal/harness"
+	"github.com/driftload/driftload/internal/htmlreport"
 	"github.com/driftload/driftload/internal/metrics"
 	"github.com/driftload/driftload/internal/report"
 	"github.com/driftload/driftload/internal/scenario/all"
@@ -37,6 +39,7 @@ type compareFlags struct {
 	seed                   uint64
 	force                  bool
 	json, junit, summaryMD string
+	html                   string
 	noColor, quiet         bool
 }
 
@@ -81,6 +84,7 @@ one line says what differs; --force compares them anyway — or on bad input.`,
 	fs.StringVar(&f.json, "json", "", `also write the comparison document (JSON) to this file ("-": stdout, instead of the table)`)
 	fs.StringVar(&f.junit, "junit", "", "also write a JUnit XML report (one test case per judged change) for CI")
 	fs.StringVar(&f.summaryMD, "summary-md", "", "also write a markdown summary; appended to $GITHUB_STEP_SUMMARY too when that is set")
+	fs.StringVar(&f.html, "html", "", "also write an HTML page of the comparison (self-contained, opens offline): both runs, the verdict, every change, both timelines overlaid on each chart")
 	fs.BoolVar(&f.noColor, "no-color", false, "plain output without colours (also NO_COLOR)")
 	fs.BoolVar(&f.quiet, "quiet", false, "leave out the other Trends and endpoints without news")
 	return cmd
@@ -176,11 +180,12 @@ func (f *compareFlags) run(cmd *cobra.Command, args []string) error {
 		errs = append(errs, fmt.Errorf("--resamples must be in [100, 1000000], got %d", f.resamples))
 	}
 	errs = append(errs, checkTrends(f.metrics)...)
-	for _, o := range []struct{ flag, path string }{{"--json", f.json}, {"--junit", f.junit}, {"--summary-md", f.summaryMD}} {
+	for _, o := range []struct{ flag, path string }{{"--json", f.json}, {"--junit", f.junit}, {"--summary-md", f.summaryMD}, {"--html", f.html}} {
 		if cmd.Flags().Changed(strings.TrimPrefix(o.flag, "--")) && o.path == "" {
 			errs = append(errs, fmt.Errorf("%s \"\": want a file name", o.flag))
 		}
 	}
+	errs = append(errs, f.checkHTML(args)...)
 	if len(errs) > 0 {
 		return invalid(joinLine(errs))
 	}
@@ -218,7 +223,7 @@ func (f *compareFlags) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return invalid(err)
 	}
-	if err := f.writeOutputs(c, stdout); err != nil {
+	if err := f.writeOutputs(c, runs, stdout); err != nil {
 		return fail(exitcode.Failure, err)
 	}
 	if c.Verdict == compare.OutcomeNotComparable {
@@ -237,9 +242,31 @@ func (f *compareFlags) run(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// checkHTML checks, before the comparison, that the --html page can be
+// written: not to stdout, not over one of the files compared, and into a
+// directory that takes a new file.
+func (f *compareFlags) checkHTML(args []string) []error {
+	if f.html == "" {
+		return nil
+	}
+	if f.html == "-" {
+		return []error{errors.New(`--html -: want a file name, not stdout`)}
+	}
+	for _, in := range args {
+		if filepath.Clean(in) == filepath.Clean(f.html) {
+			return []error{fmt.Errorf("--html %s: is one of the result files compared", f.html)}
+		}
+	}
+	if err := report.CheckWritable("--html", f.html); err != nil {
+		return []error{err}
+	}
+	return nil
+}
+
 // writeOutputs writes the files asked for: the document, JUnit, markdown
-// (and appends the markdown to $GITHUB_STEP_SUMMARY when set).
-func (f *compareFlags) writeOutputs(c *compare.Comparison, stdout io.Writer) error {
+// (and appends the markdown to $GITHUB_STEP_SUMMARY when set), and the
+// HTML page when the runs were compared.
+func (f *compareFlags) writeOutputs(c *compare.Comparison, runs [2]*report.Result, stdout io.Writer) error {
 	render := func(fn func(io.Writer, *compare.Comparison) error) ([]byte, error) {
 		var b bytes.Buffer
 		err := fn(&b, c)
@@ -265,6 +292,11 @@ func (f *compareFlags) writeOutputs(c *compare.Comparison, stdout io.Writer) err
 	write("comparison document", f.json, compare.WriteJSON)
 	write("JUnit report", f.junit, compare.JUnit)
 	write("markdown summary", f.summaryMD, compare.Markdown)
+	if f.html != "" && c.Verdict != compare.OutcomeNotComparable {
+		if err := htmlreport.WriteComparisonFile(f.html, runs[0], runs[1], c); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if path := os.Getenv(ciout.StepSummaryEnv); path != "" {
 		data, err := render(compare.Markdown)
 		if err == nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -206,4 +207,137 @@ func runCommand(dir string, limit time.Duration, args ...string) (runResult, err
 		return res, err
 	}
 	return res, nil
+}
+
+// TestCompareWritesTheHTMLPage: `compare --html` writes the comparison's
+// page, also on a regression (exit 99) and for runs compared with --force;
+// a path that cannot be written is exit 104 in one line before anything is
+// compared or written; runs that are not comparable get no page. Two
+// compressed load runs side by side against reference servers, the new
+// one failing a fifth of its detects: a regression of the error rate
+// whatever the machine's load.
+func TestCompareWritesTheHTMLPage(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	runs := []struct {
+		name  string
+		serve []string
+	}{{"base", nil}, {"failing", []string{"--inject-error-rate", "0.2"}}}
+	results := make(chan string, len(runs))
+	for _, r := range runs {
+		s := startServe(t, r.serve...)
+		go func() {
+			res, err := runCommand(dir, 2*time.Minute, "load", "--base-url", s.base, "--api-key", s.key,
+				"--time-scale", "0.01", "--max-events", "20", "--quiet", "--out", r.name+".json")
+			switch {
+			case err != nil:
+				results <- fmt.Sprintf("%s: %v", r.name, err)
+			case res.code != 0 && res.code != 99:
+				results <- fmt.Sprintf("%s: load exit %d\nstdout:\n%s\nstderr:\n%s", r.name, res.code, res.stdout, res.stderr)
+			default:
+				results <- ""
+			}
+		}()
+	}
+	for range runs {
+		if msg := <-results; msg != "" {
+			t.Error(msg)
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	exists := func(name string) bool {
+		_, err := os.Stat(filepath.Join(dir, name))
+		return err == nil
+	}
+
+	// A path that cannot be written: 104, one line, nothing compared or written.
+	bad := runBinary(t, dir, time.Minute, "compare", "base.json", "failing.json", "--html", "nodir/cmp.html", "--json", "bad.json")
+	if bad.code != 104 || bad.stdout != "" || bad.stderr != "driftload compare: --html nodir/cmp.html: directory nodir: no such file or directory\n" || exists("bad.json") {
+		t.Errorf("--html into a missing directory: exit %d, want 104 with one line and no output\nstdout:\n%s\nstderr:\n%s", bad.code, bad.stdout, bad.stderr)
+	}
+
+	// A regression: 99, and the page with both runs, the regression marked.
+	res := runBinary(t, dir, time.Minute, "compare", "base.json", "failing.json", "--html", "cmp.html", "--quiet")
+	if res.code != 99 || !strings.Contains(res.stdout, "✗ http_reqs error rate") {
+		t.Fatalf("a fifth of the detects failing: exit %d, want 99 naming the error rate\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	page := readPage(t, filepath.Join(dir, "cmp.html"))
+	for _, want := range []string{`<section id="verdict" class="verdict fail">`, "<code>base.json</code>", "<code>failing.json</code>",
+		`<tr class="fail"><td class="mark">✗</td><td><code>http_reqs</code></td><td>error rate</td>`} {
+		if !strings.Contains(page.html, want) {
+			t.Errorf("the page does not contain %s", want)
+		}
+	}
+	ids := map[string]bool{}
+	for _, c := range page.charts {
+		ids[c.ID] = true
+		if len(c.Series) < 2 || c.Series[0].Label != "base" || c.Series[1].Label != "new" {
+			t.Errorf("chart %s: series %+v, want base and new", c.ID, c.Series)
+		}
+	}
+	for _, id := range []string{"latency-p50", "latency-p95", "latency-p99", "rate", "failures", "load"} {
+		if !ids[id] {
+			t.Errorf("no chart %s on the page (charts %v)", id, ids)
+		}
+	}
+
+	// Not comparable: 104 and no page; with --force the page is written.
+	var r map[string]any
+	data, err := os.ReadFile(filepath.Join(dir, "failing.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	r["config"].(map[string]any)["max_events"] = 100
+	data, _ = json.Marshal(r)
+	if err := os.WriteFile(filepath.Join(dir, "other.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := runBinary(t, dir, time.Minute, "compare", "base.json", "other.json", "--html", "other.html")
+	if other.code != 104 || exists("other.html") {
+		t.Errorf("not comparable: exit %d (want 104), page written: %v\nstderr:\n%s", other.code, exists("other.html"), other.stderr)
+	}
+	forced := runBinary(t, dir, time.Minute, "compare", "base.json", "other.json", "--html", "other.html", "--force", "--quiet")
+	if forced.code != 99 || !exists("other.html") ||
+		!strings.Contains(readPage(t, filepath.Join(dir, "other.html")).html, "not comparable, compared anyway (--force): config.max_events 20 vs 100") {
+		t.Errorf("--force: exit %d (want 99), page written: %v\nstderr:\n%s", forced.code, exists("other.html"), forced.stderr)
+	}
+}
+
+// htmlPage is a comparison page: its markup and the charts its script draws.
+type htmlPage struct {
+	html   string
+	charts []pageChart
+}
+
+type pageChart struct {
+	ID     string `json:"id"`
+	Series []struct {
+		Label string `json:"label"`
+	} `json:"series"`
+}
+
+var pageDataRe = regexp.MustCompile(`(?s)<script type="application/json" id="report-data">(.*?)</script>`)
+
+func readPage(t *testing.T, path string) htmlPage {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := pageDataRe.FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("%s: no #report-data", path)
+	}
+	var d struct {
+		Charts []pageChart `json:"charts"`
+	}
+	if err := json.Unmarshal(m[1], &d); err != nil {
+		t.Fatalf("%s: #report-data: %v", path, err)
+	}
+	return htmlPage{html: string(data), charts: d.Charts}
 }

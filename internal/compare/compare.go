@@ -7,7 +7,8 @@
 //
 // It is pure: two decoded result files and Options in, a Comparison out;
 // the renderings (terminal, JUnit, markdown; the JSON document is the
-// Comparison itself) write to an io.Writer. Only cmd imports it.
+// Comparison itself) write to an io.Writer. Only cmd and htmlreport (the
+// comparison's page) import it.
 package compare
 
 import (

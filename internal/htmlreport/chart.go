@@ -42,8 +42,14 @@ type Series struct {
 	// Axis 1 draws against the right axis.
 	Axis int `json:"axis,omitempty"`
 	// Style is "line" (default), "step", "points", "bars" or "dash".
-	Style  string `json:"style,omitempty"`
-	Values Values `json:"values"`
+	Style string `json:"style,omitempty"`
+	// Width is the line's width in CSS pixels (0: the style's own).
+	Width  float64 `json:"width,omitempty"`
+	Values Values  `json:"values"`
+	// Absent are the indexes of the chart's x at which the series has no
+	// point of its own (one of two runs overlaid, each sampled at its own
+	// x): its line passes them by, where a gap (null) breaks it.
+	Absent []int `json:"absent,omitempty"`
 }
 
 // Line is a horizontal line at Value on the left axis (Axis 1: the right).

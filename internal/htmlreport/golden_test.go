@@ -47,6 +47,9 @@ func skeleton(t *testing.T, page []byte) string {
 		}
 		for _, s := range c.Series {
 			fmt.Fprintf(&sum, "\n  series %q %s axis %d, %d values", s.Label, orDash(s.Style), s.Axis, countFinite(s.Values))
+			if len(s.Absent) > 0 {
+				fmt.Fprintf(&sum, ", absent at %d x", len(s.Absent))
+			}
 		}
 		for _, l := range c.Lines {
 			fmt.Fprintf(&sum, "\n  line %q at %g", l.Label, l.Value)

@@ -1,6 +1,8 @@
 // Package htmlreport renders a result file as one self-contained HTML page:
 // run header, verdict, thresholds, checks, endpoints and charts of the run
-// over time and of the test's own analysis. Every number is computed here in
+// over time and of the test's own analysis. A comparison of two result
+// files (internal/compare) gets a page of the same look: both runs, the
+// verdict, every change, and both timelines overlaid on each chart. Every number is computed here in
 // Go (per-interval percentiles from the timeline's HDR histograms); the page's
 // script only draws, with uPlot embedded in the page, so it opens offline and
 // requests nothing from any host.
@@ -13,6 +15,7 @@ import (
 	"html/template"
 	"io"
 
+	"github.com/driftload/driftload/internal/compare"
 	"github.com/driftload/driftload/internal/report"
 )
 
@@ -28,22 +31,33 @@ var (
 )
 
 var (
+	//go:embed assets/page.html.tmpl
+	sharedTemplate string
 	//go:embed assets/report.html.tmpl
 	pageTemplate string
+	//go:embed assets/compare.html.tmpl
+	comparisonTemplate string
 	//go:embed assets/report.css
 	pageCSS string
 	//go:embed assets/report.js
 	pageJS string
 )
 
-var tmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+var funcs = template.FuncMap{
 	"lower": func(b bool) string {
 		if b {
 			return "pass"
 		}
 		return "fail"
 	},
-}).Parse(pageTemplate))
+}
+
+// tmpl is the run's page; comparisonTmpl the comparison's. Both are built
+// on the shared parts (head, chart sections, credits, scripts).
+var (
+	tmpl           = template.Must(template.Must(template.New("report").Funcs(funcs).Parse(pageTemplate)).Parse(sharedTemplate))
+	comparisonTmpl = template.Must(template.Must(template.New("comparison").Funcs(funcs).Parse(comparisonTemplate)).Parse(sharedTemplate))
+)
 
 // assets is what the template embeds verbatim: the page's own code and uPlot.
 type assets struct {
@@ -81,6 +95,39 @@ func Write(w io.Writer, r *report.Result) error {
 func render(w io.Writer, v view) error {
 	if err := tmpl.Execute(w, v); err != nil {
 		return fmt.Errorf("render report: %w", err)
+	}
+	return nil
+}
+
+// comparisonView is what the comparison's template renders.
+type comparisonView struct {
+	*ComparisonPage
+	Assets assets
+}
+
+// WriteComparison renders c, the comparison of new against base, as a
+// self-contained HTML page to w: both runs, the verdict, every change with
+// its interval and budget, and both timelines overlaid on each chart.
+func WriteComparison(w io.Writer, base, new *report.Result, c *compare.Comparison) error {
+	p, err := BuildComparison(base, new, c)
+	if err != nil {
+		return err
+	}
+	if err := comparisonTmpl.Execute(w, comparisonView{ComparisonPage: p, Assets: pageAssets()}); err != nil {
+		return fmt.Errorf("render comparison: %w", err)
+	}
+	return nil
+}
+
+// WriteComparisonFile renders the comparison's page to path atomically, as
+// WriteFile does.
+func WriteComparisonFile(path string, base, new *report.Result, c *compare.Comparison) error {
+	var buf bytes.Buffer
+	if err := WriteComparison(&buf, base, new, c); err != nil {
+		return err
+	}
+	if err := report.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("write comparison page %s: %w", path, err)
 	}
 	return nil
 }

@@ -34,8 +34,19 @@ func (iv *interval) perSecond(n float64) float64 {
 	return math.NaN()
 }
 
-// decodeTimeline decodes every interval's histograms; nil without a timeline.
+// decodeTimeline decodes every interval's histograms, coarsened as a chart
+// draws them; nil without a timeline.
 func decodeTimeline(tl *report.Timeline) ([]*interval, error) {
+	ivs, err := decodeIntervals(tl)
+	if err != nil {
+		return nil, err
+	}
+	return coarsen(ivs), nil
+}
+
+// decodeIntervals decodes every interval's histograms, in time order; nil
+// without a timeline.
+func decodeIntervals(tl *report.Timeline) ([]*interval, error) {
 	if tl == nil || len(tl.Intervals) == 0 {
 		return nil, nil
 	}
@@ -65,7 +76,7 @@ func decodeTimeline(tl *report.Timeline) ([]*interval, error) {
 		out = append(out, iv)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Mid < out[j].Mid })
-	return coarsen(out), nil
+	return out, nil
 }
 
 // Sparse timelines (a few requests an interval, as a paced rate-limit run
@@ -77,17 +88,27 @@ const (
 )
 
 func coarsen(ivs []*interval) []*interval {
+	return coarsenBy(ivs, coarseness(ivs))
+}
+
+// coarseness is how many intervals coarsen merges into one bucket (1: none).
+func coarseness(ivs []*interval) int {
 	var reqs int64
 	for _, iv := range ivs {
 		reqs += iv.Requests
 	}
 	n := len(ivs)
 	if n < 2*minBuckets || reqs == 0 {
-		return ivs
+		return 1
 	}
 	k := int(math.Ceil(minPerBucket * float64(n) / float64(reqs)))
-	k = min(k, n/minBuckets)
-	if k <= 1 {
+	return max(1, min(k, n/minBuckets))
+}
+
+// coarsenBy merges runs of k intervals into one.
+func coarsenBy(ivs []*interval, k int) []*interval {
+	n := len(ivs)
+	if k <= 1 || n == 0 {
 		return ivs
 	}
 	out := make([]*interval, 0, (n+k-1)/k)
@@ -162,24 +183,31 @@ type builder struct {
 	page *Page
 }
 
-// add puts chart c (nil: only the reference, with empty as its message)
-// into the section id, creating the section with title on first use.
+// add puts chart c (nil: only the reference, with ref.Empty as its
+// message, noTimeline by default) into the section id.
 func (b *builder) add(sectionID, sectionTitle string, ref ChartRef, c *Chart) {
+	if c == nil && ref.Empty == "" {
+		ref.Empty = noTimeline
+	}
+	place(&b.page.Sections, &b.page.Data, sectionID, sectionTitle, ref, c)
+}
+
+// place puts chart c (nil: only the reference) into the section id of
+// secs, creating the section with title on first use, and c into data.
+func place(secs *[]Section, data *Data, sectionID, sectionTitle string, ref ChartRef, c *Chart) {
 	var sec *Section
-	for i := range b.page.Sections {
-		if b.page.Sections[i].ID == sectionID {
-			sec = &b.page.Sections[i]
+	for i := range *secs {
+		if (*secs)[i].ID == sectionID {
+			sec = &(*secs)[i]
 		}
 	}
 	if sec == nil {
-		b.page.Sections = append(b.page.Sections, Section{ID: sectionID, Title: sectionTitle})
-		sec = &b.page.Sections[len(b.page.Sections)-1]
+		*secs = append(*secs, Section{ID: sectionID, Title: sectionTitle})
+		sec = &(*secs)[len(*secs)-1]
 	}
 	if c != nil {
 		c.ID, c.Title = ref.ID, ref.Title
-		b.page.Data.Charts = append(b.page.Data.Charts, c)
-	} else if ref.Empty == "" {
-		ref.Empty = noTimeline
+		data.Charts = append(data.Charts, c)
 	}
 	sec.Charts = append(sec.Charts, ref)
 }

@@ -99,8 +99,10 @@
   }
 
   // isolated reports whether a series has a value with no neighbour: a line
-  // alone would not show it, so its points are drawn too.
+  // alone would not show it, so its points are drawn too. Only the series'
+  // own points count (undefined: absent at that x, see column).
   function isolated(values) {
+    values = values.filter(function (v) { return v !== undefined; });
     for (var i = 0; i < values.length; i++) {
       if (values[i] != null && (i === 0 || values[i - 1] == null) && (i === values.length - 1 || values[i + 1] == null)) return true;
     }
@@ -131,7 +133,17 @@
     ctx.fillText(text, x, y);
   }
 
-  function seriesOpts(spec, s) {
+  // column is a series' values as uPlot reads them: at the x where the
+  // series is absent (an overlaid run sampled at other x) undefined, which
+  // uPlot's lines pass by; a null stays a gap.
+  function column(s) {
+    if (!s.absent || !s.absent.length) return s.values;
+    var v = s.values.slice();
+    s.absent.forEach(function (i) { v[i] = undefined; });
+    return v;
+  }
+
+  function seriesOpts(spec, s, col) {
     var unit = s.axis ? spec.y2_unit : spec.y_unit;
     var o = {
       label: s.label,
@@ -139,7 +151,7 @@
       width: 2,
       scale: s.axis ? "y2" : "y",
       spanGaps: false,
-      points: { show: isolated(s.values), size: 5, fill: s.color },
+      points: { show: isolated(col), size: 5, fill: s.color },
       value: function (u, v) { return withUnit(v, unit); },
     };
     switch (s.style) {
@@ -165,6 +177,7 @@
         o.width = 1.5;
         break;
     }
+    if (s.width) o.width = s.width;
     return o;
   }
 
@@ -262,7 +275,8 @@
       label: spec.x_label,
       value: function (u, v) { return v == null ? "—" : (spec.x_time ? clock(v) : num(v)); },
     }];
-    spec.series.forEach(function (s) { series.push(seriesOpts(spec, s)); });
+    var ys = spec.series.map(column);
+    spec.series.forEach(function (s, i) { series.push(seriesOpts(spec, s, ys[i])); });
     var grid = { stroke: "#eef0f3", width: 1 }, ticks = { stroke: "#e4e7eb", width: 1, size: 4 };
     var axes = [
       { label: spec.x_time ? "time since start (m:ss)" : spec.x_label, labelSize: 20, size: 38, grid: grid, ticks: ticks,
@@ -287,7 +301,7 @@
       // One point has no span: widen the x scale around it.
       scales.x.range = function () { return [x[0] - 1, x[0] + 1]; };
     }
-    var cols = [x].concat(spec.series.map(function (s) { return s.values; }));
+    var cols = [x].concat(ys);
     var opts = {
       width: Math.max(320, el.clientWidth),
       height: 300,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -185,7 +186,7 @@ func (f *compareFlags) run(cmd *cobra.Command, args []string) error {
 			errs = append(errs, fmt.Errorf("%s \"\": want a file name", o.flag))
 		}
 	}
-	errs = append(errs, f.checkHTML(args)...)
+	errs = append(errs, f.checkOutputs(args)...)
 	if len(errs) > 0 {
 		return invalid(joinLine(errs))
 	}
@@ -242,25 +243,31 @@ func (f *compareFlags) run(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
-// checkHTML checks, before the comparison, that the --html page can be
-// written: not to stdout, not over one of the files compared, and into a
-// directory that takes a new file.
-func (f *compareFlags) checkHTML(args []string) []error {
-	if f.html == "" {
-		return nil
-	}
-	if f.html == "-" {
-		return []error{errors.New(`--html -: want a file name, not stdout`)}
-	}
-	for _, in := range args {
-		if filepath.Clean(in) == filepath.Clean(f.html) {
-			return []error{fmt.Errorf("--html %s: is one of the result files compared", f.html)}
+// checkOutputs checks, before the comparison, that every file asked for
+// can be written: not over one of the files compared, and into a directory
+// that takes a new file. The HTML page is never written to stdout; the
+// others may be ("-").
+func (f *compareFlags) checkOutputs(args []string) []error {
+	var errs []error
+	for _, o := range []struct{ flag, path string }{{"--json", f.json}, {"--junit", f.junit}, {"--summary-md", f.summaryMD}, {"--html", f.html}} {
+		switch {
+		case o.path == "":
+			continue
+		case o.path == "-" && o.flag == "--html":
+			errs = append(errs, errors.New(`--html -: want a file name, not stdout`))
+			continue
+		case o.path == "-":
+			continue
+		}
+		if slices.ContainsFunc(args, func(in string) bool { return filepath.Clean(in) == filepath.Clean(o.path) }) {
+			errs = append(errs, fmt.Errorf("%s %s: is one of the result files compared", o.flag, o.path))
+			continue
+		}
+		if err := report.CheckWritable(o.flag, o.path); err != nil {
+			errs = append(errs, err)
 		}
 	}
-	if err := report.CheckWritable("--html", f.html); err != nil {
-		return []error{err}
-	}
-	return nil
+	return errs
 }
 
 // writeOutputs writes the files asked for: the document, JUnit, markdown

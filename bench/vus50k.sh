@@ -57,7 +57,9 @@ ports=$((port_hi - port_lo + 1))
 work=$(mktemp -d "${TMPDIR:-/tmp}/driftload-vus50k.XXXXXX")
 target_pids=()
 tool_pids=()
+sampler_pid=""
 cleanup() {
+	[[ -z "$sampler_pid" ]] || kill "$sampler_pid" 2>/dev/null || true
 	for pid in "${tool_pids[@]}"; do
 		# rusage ignores SIGTERM; its child, timeout(1), passes it on.
 		pkill -TERM -P "$pid" 2>/dev/null || true
@@ -99,7 +101,17 @@ for i in $(seq 0 $((P - 1))); do
 	tool_pids+=($!)
 done
 
-# Mid-run, every VU holds its keep-alive connection: count them in the kernel.
+# Established connections to the port, counted by the kernel every second
+# until the driftload processes end (the sampler stops itself by then).
+(
+	for s in $(seq 0 "$limit"); do
+		echo "$s $(ss -Htn state established "( sport = :$PORT )" | wc -l)"
+		sleep 1
+	done
+) >"$work/conns.txt" 2>/dev/null &
+sampler_pid=$!
+
+# Mid-run, every VU holds its keep-alive connection: where from?
 sleep $((START_IN + DURATION / 2))
 held=$(ss -Htn state established "( sport = :$PORT )" | wc -l)
 # The clients' side: connections per source address.
@@ -116,6 +128,9 @@ for i in "${!tool_pids[@]}"; do
 done
 tool_pids=()
 log "driftload processes ended after $((SECONDS - t0)) s, exit codes ${codes[*]}"
+kill "$sampler_pid" 2>/dev/null || true
+wait "$sampler_pid" 2>/dev/null || true
+read -r peak_at peak_held < <(sort -k2 -n -r "$work/conns.txt" | head -n 1)
 
 target_rss=()
 for pid in "${target_pids[@]}"; do
@@ -154,7 +169,8 @@ target_sum=0
 for kib in "${target_rss[@]}"; do target_sum=$((target_sum + kib)); done
 
 echo "$VUS VUs on one machine: $P driftload processes × $per_proc (--segment i/$P, $IPS source addresses each) against $K targets on one port; ${DURATION}s, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1048576)) GiB"
-echo "connections held: targets' peak $conns_peak (summed over $K), established mid-run (ss) $held, from $nsources source addresses ($spread each)"
+echo "connections held: targets' peak $conns_peak (summed over $K); established (ss, every second) at most $peak_held, ${peak_at}s after the start; mid-run $held, from $nsources source addresses ($spread each)"
+echo "established connections each second (ss): $(awk '{printf "%s%s", sep, $2; sep=" "}' "$work/conns.txt")"
 echo "requests: $reqs merged ($rps/s), the targets counted $target_reqs (with $P pre-flights); failed rate $failed; vus_max ${vus_max:-?}"
 echo "merged http_req_duration: p50 $p50 ms, p95 $p95 ms; merge exit $merge_code, driftload exits ${codes[*]}"
 echo "driftload peak RSS (ru_maxrss) per process, MiB: ${rss_each[*]}; sum $((rss_sum / 1024)) MiB; $((rss_sum * 1024 / VUS)) bytes per VU"

@@ -206,6 +206,7 @@ func (c *Client) dialerFor(i int) *net.Dialer {
 	if !ok {
 		d = c.newDialer()
 		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(c.local.Addr(k), 0))
+		d.Control = bindNoPort
 		c.dialers[k] = d
 	}
 	return d

@@ -7,8 +7,14 @@
 //	GET  /healthz  → "ok"
 //	POST /upload   → reads the body, answers its length
 //	GET  /slow     → sleeps -service (default 10 ms), answers "ok"
-//	GET  /stats    → "requests=N slow_p50_us=X slow_count=M"
-//	POST /reset    → clears the counters
+//	GET  /stats    → "requests=N slow_p50_us=X slow_count=M conns=C conns_peak=P"
+//	POST /reset    → clears the counters (not the connection counts)
+//
+// conns is the connections open now, conns_peak the most open at once. On
+// SIGINT or SIGTERM it prints the /stats line and exits 0. With -reuseport
+// several targets listen on one port (SO_REUSEPORT; the kernel spreads the
+// connections over them), so one machine holds more connections than one
+// process's open-files limit allows; each prints its own line at exit.
 //
 // It prints "listening on http://ADDR" once it accepts connections. With
 // -tls-addr it also serves the same handlers over TLS on a second port,
@@ -19,6 +25,7 @@
 package main
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -32,12 +39,20 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
+
+// soReusePort is SO_REUSEPORT on Linux (amd64, arm64, 386, arm), which the
+// syscall package does not name; golang.org/x/sys/unix would, as a new
+// direct dependency for one constant.
+const soReusePort = 0xf
 
 // maxSamples bounds the memory of /slow's timing record.
 const maxSamples = 4 << 20
@@ -45,6 +60,8 @@ const maxSamples = 4 << 20
 type server struct {
 	service  time.Duration
 	requests atomic.Int64
+	// conns are the connections open, peak the most at once.
+	conns, peak atomic.Int64
 
 	mu   sync.Mutex
 	slow []int64 // service times in ns, at most maxSamples
@@ -87,7 +104,21 @@ func (s *server) slowHandler(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Unlock()
 }
 
-func (s *server) stats(w http.ResponseWriter, _ *http.Request) {
+// connState counts open connections, as http.Server.ConnState.
+func (s *server) connState(_ net.Conn, st http.ConnState) {
+	switch st {
+	case http.StateNew:
+		n := s.conns.Add(1)
+		for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+		}
+	case http.StateClosed, http.StateHijacked:
+		s.conns.Add(-1)
+	}
+}
+
+func (s *server) stats(w http.ResponseWriter, _ *http.Request) { s.writeStats(w) }
+
+func (s *server) writeStats(w io.Writer) {
 	s.mu.Lock()
 	samples := slices.Clone(s.slow)
 	s.mu.Unlock()
@@ -96,7 +127,8 @@ func (s *server) stats(w http.ResponseWriter, _ *http.Request) {
 		slices.Sort(samples)
 		p50 = float64(samples[(len(samples)-1)/2]) / 1e3
 	}
-	fmt.Fprintf(w, "requests=%d slow_p50_us=%.1f slow_count=%d\n", s.requests.Load(), p50, len(samples))
+	fmt.Fprintf(w, "requests=%d slow_p50_us=%.1f slow_count=%d conns=%d conns_peak=%d\n",
+		s.requests.Load(), p50, len(samples), s.conns.Load(), s.peak.Load())
 }
 
 func (s *server) reset(w http.ResponseWriter, _ *http.Request) {
@@ -137,6 +169,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	service := flag.Duration("service", 10*time.Millisecond, "service time of /slow")
 	tlsAddr := flag.String("tls-addr", "", "also serve over TLS (self-signed, HTTP/1.1) on this address, e.g. 127.0.0.1:0")
+	reusePort := flag.Bool("reuseport", false, "listen with SO_REUSEPORT, so several targets share -addr's port")
 	flag.Parse()
 
 	s := &server{service: *service}
@@ -147,7 +180,19 @@ func main() {
 	mux.HandleFunc("GET /stats", s.stats)
 	mux.HandleFunc("POST /reset", s.reset)
 
-	ln, err := net.Listen("tcp", *addr)
+	var lc net.ListenConfig
+	if *reusePort {
+		lc.Control = func(_, _ string, c syscall.RawConn) error {
+			var serr error
+			if err := c.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
+			}); err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -156,7 +201,7 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		tln, err := net.Listen("tcp", *tlsAddr)
+		tln, err := lc.Listen(context.Background(), "tcp", *tlsAddr)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -167,11 +212,16 @@ func main() {
 			// A non-nil empty map turns HTTP/2 off: wrk speaks HTTP/1.1 only,
 			// so every tool is measured on HTTP/1.1 over TLS.
 			TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
+			ConnState:    s.connState,
 		}
 		fmt.Printf("listening on https://%s\n", tln.Addr())
 		go func() { log.Fatal(tsrv.Serve(tls.NewListener(tln, tsrv.TLSConfig))) }()
 	}
 	fmt.Printf("listening on http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.Serve(ln))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ConnState: s.connState}
+	go func() { log.Fatal(srv.Serve(ln)) }()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	s.writeStats(os.Stdout)
 }

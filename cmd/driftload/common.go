@@ -76,6 +76,7 @@ type commonFlags struct {
 	key             string
 	metricsAddr     string
 	metricsRemote   bool
+	localIPs        string
 }
 
 func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
@@ -109,6 +110,7 @@ func (f *commonFlags) bind(fs *pflag.FlagSet, t *scenario.Test) {
 	fs.Float64Var(&f.demoRate, "demo-rate", 10, "the demo route's limit per minute; demo calls are paced under it")
 	fs.BoolVar(&f.http2, "http2", false, "https: negotiate HTTP/2 when the server offers it (through Go's net/http; default HTTP/1.1 on driftload's own client)")
 	fs.BoolVar(&f.stdlibHTTP, "stdlib-http", false, "send every request through Go's net/http client instead of driftload's own HTTP/1.1 client (slower; an escape hatch for unusual servers)")
+	fs.StringVar(&f.localIPs, "local-ips", "", `source addresses the VUs dial from, round-robin by VU (the i-th VU of this process takes the i-th): IPs, ranges and CIDRs, e.g. "127.0.0.2-127.0.0.9,10.0.0.0/30"`)
 	fs.StringVar(&f.segment, "segment", "", `run the I-th of N equal parts of the test, "I/N" from "0/N" (several machines together make one run; merge their result files)`)
 	fs.StringVar(&f.segmentFull, "execution-segment", "", `run this part of the test, k6 syntax: "1/3:2/3"`)
 	fs.StringVar(&f.segmentSequence, "execution-segment-sequence", "", `the parts the test is cut into, k6 syntax: "0,1/3,2/3,1"`)
@@ -181,7 +183,7 @@ func (f *commonFlags) runTest(cmd *cobra.Command, t *scenario.Test, opts scenari
 		TimeScale: f.timeScale, Seed: f.seed, Timeout: f.timeout, Insecure: f.insecure, DemoRate: f.demoRate,
 		Quiet: f.quiet, Version: version, Endpoint: f.endpoint, MaxEvents: f.maxEvents, Interval: f.interval,
 		Options: opts, Args: args, StdlibHTTP: f.stdlibHTTP, MaxBodyBytes: f.maxBodyBytes,
-		CACert: f.caCert, Cert: f.cert, Key: f.key,
+		CACert: f.caCert, Cert: f.cert, Key: f.key, LocalIPs: f.localIPs,
 		SegmentShort: f.segment, Segment: f.segmentFull, SegmentSequence: f.segmentSequence, StartIn: f.startIn,
 		Rate: f.rate, RateStages: f.rateStages, MaxVUs: f.maxVUs, PreAllocatedVUs: f.preAllocatedVUs, MaxBacklog: f.maxBacklog,
 		Explicit: explicit, Flags: echoFlags(fs), Checkpoint: f.checkpoint,

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -79,6 +81,10 @@ type Config struct {
 	// MaxBodyBytes bounds every response body read (0: the runner's
 	// default); a larger body fails the request ("body too large").
 	MaxBodyBytes int64
+	// LocalIPs, as typed (k6's --local-ips: "127.0.0.2-127.0.0.9,10.0.0.0/30"),
+	// are the source addresses the VUs dial from, round-robin ("": the
+	// system's choice).
+	LocalIPs string
 	// Segment and SegmentSequence are k6's --execution-segment and
 	// --execution-segment-sequence; SegmentShort is --segment I/N. At most
 	// one of the two forms is given; none runs the whole test.
@@ -138,6 +144,8 @@ type plan struct {
 	maxEvents int
 	// tls is the base TLS configuration (nil: the defaults).
 	tls *tls.Config
+	// localIPs are the VUs' source addresses (nil: the system's choice).
+	localIPs *runner.LocalIPs
 	// segment is the part of the test this process runs (nil: all of it).
 	segment *runner.ExecutionSegment
 	// search, when set, replaces the profile with a max-rate search; exec is
@@ -278,6 +286,9 @@ func (c *Config) resolve() (*plan, []error) {
 	if c.MaxBodyBytes < 0 || (given("max-body-bytes") && c.MaxBodyBytes == 0) {
 		bad("--max-body-bytes must be positive, got %d", c.MaxBodyBytes)
 	}
+	if c.LocalIPs != "" {
+		p.localIPs = checkLocalIPs(&errs, c.LocalIPs, p.base)
+	}
 	if c.MetricsAddr != "" {
 		if err := livemetrics.CheckAddr(c.MetricsAddr, c.MetricsAllowRemote); err != nil {
 			errs = append(errs, err)
@@ -346,6 +357,42 @@ func parseStages(errs *[]error, flag, s string) []runner.Stage {
 		*errs = append(*errs, fmt.Errorf("%s: %s", flag, strings.ReplaceAll(err.Error(), "\n", "; ")))
 	}
 	return stages
+}
+
+// checkLocalIPs parses --local-ips; every bad entry is one problem, and so
+// is each entry of another family than the target's address (a target
+// named by host is dialled at addresses of the source's family).
+func checkLocalIPs(errs *[]error, s, base string) *runner.LocalIPs {
+	pool, perr := runner.ParseLocalIPs(s)
+	if joined, ok := perr.(interface{ Unwrap() []error }); ok {
+		for _, e := range joined.Unwrap() {
+			*errs = append(*errs, fmt.Errorf("--local-ips %w", e))
+		}
+	}
+	if pool == nil {
+		return nil
+	}
+	if u, err := url.Parse(base); err == nil {
+		if host, err := netip.ParseAddr(u.Hostname()); err == nil {
+			checkFamily(errs, pool, host)
+		}
+	}
+	if perr != nil {
+		return nil
+	}
+	return pool
+}
+
+// checkFamily adds a problem for each entry of pool of another family
+// than host's.
+func checkFamily(errs *[]error, pool *runner.LocalIPs, host netip.Addr) {
+	want, other := "IPv4", "IPv6"
+	if !host.Unmap().Is4() {
+		want, other = other, want
+	}
+	for _, e := range pool.OtherFamily(host) {
+		*errs = append(*errs, fmt.Errorf("--local-ips %q is %s, but the target %s is %s", e, other, host, want))
+	}
 }
 
 // profileLength is the unscaled length of the profile c asks for.

@@ -70,6 +70,7 @@ func Run(ctx context.Context, cfg Config) int {
 	client := runner.NewClient(runner.ClientOptions{
 		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,
 		NoFastPath: cfg.StdlibHTTP, HTTP2: cfg.HTTP2, MaxBodyBytes: cfg.MaxBodyBytes, TLS: resolved.tls,
+		LocalIPs: resolved.localIPs,
 	})
 	defer client.Close()
 	reg := metrics.NewRegistry()
@@ -85,6 +86,9 @@ func Run(ctx context.Context, cfg Config) int {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
 
+	if err := client.CheckLocalIPs(); err != nil {
+		return fail(exitcode.InvalidConfig, "%v", err)
+	}
 	pfTimeout := preflightTimeout(cfg)
 	pf := runner.Preflight
 	pfURL := scenario.URL(base, "/healthz")

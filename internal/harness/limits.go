@@ -37,7 +37,7 @@ func checkResources(maxVUs int, embedded bool) error {
 			}
 		}
 		if files > lim.Cur {
-			return fmt.Errorf("%d VUs need about %d open files, but the limit is %d (hard limit %d; raise it with ulimit -n, or lower the VUs)",
+			return fmt.Errorf("%d VUs need about %d open files, but the limit is %d (hard limit %d; raise it with ulimit -n, lower the VUs, or split the run over processes with --segment I/N and merge their result files)",
 				maxVUs, files, lim.Cur, lim.Max)
 		}
 	}

@@ -185,6 +185,7 @@ func (a *arrival) dispatch(intended time.Time) {
 func (a *arrival) newVULocked() *arrivalVU {
 	e := a.e
 	vu := NewVU(e.plan.VUID(len(a.all)), e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
+	vu.useSlot(len(a.all))
 	vu.abort = e.abortCtx
 	vu.openModel = true
 	if e.opts.SetupVU != nil {

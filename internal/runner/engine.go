@@ -285,6 +285,7 @@ func (e *engine) freeSlotLocked() *vuSlot {
 		}
 	}
 	vu := NewVU(e.plan.VUID(len(e.slots)), e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
+	vu.useSlot(len(e.slots))
 	vu.abort = e.abortCtx
 	if e.opts.SetupVU != nil {
 		e.opts.SetupVU(vu)

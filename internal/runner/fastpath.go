@@ -130,7 +130,7 @@ func (vu *VU) doH1(abort context.Context, req *Request, u h1.URL, deadline time.
 }
 
 // dialH1 connects to u, reporting connect start and end to the VU's tracer
-// through the dialer (as net/http's does), bounded by the request's
+// through the VU's dialer (as net/http's does), bounded by the request's
 // deadline and the dialer's own timeout. For an https URL it then runs the
 // TLS handshake, timed as the tracer's TLS instants, bounded by the
 // request's deadline and tlsHandshakeTimeout.
@@ -142,7 +142,7 @@ func (vu *VU) dialH1(abort context.Context, u h1.URL, deadline time.Time) (*h1.C
 	if h.stopAbort == nil && abort.Done() != nil {
 		h.stopAbort = context.AfterFunc(abort, h.abortNow)
 	}
-	nc, err := c.dialer.DialContext(ctx, "tcp", u.Addr())
+	nc, err := vu.netDialer().DialContext(ctx, "tcp", u.Addr())
 	if err != nil {
 		if abort.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = context.DeadlineExceeded

@@ -46,6 +46,11 @@ type ClientOptions struct {
 	// connection is closed, and the request fails with an error matching
 	// ErrBodyTooLarge; a Content-Length over the limit fails it at once.
 	MaxBodyBytes int64
+	// LocalIPs, when set, are the source addresses: this process's i-th
+	// VU dials from LocalIPs.Addr(i) (port 0) on both paths. On net/http's
+	// a connection is dialled from the address of the VU that needs it,
+	// and its shared pool may later lend it to another VU.
+	LocalIPs *LocalIPs
 }
 
 // DefaultMaxBodyBytes is the response body limit when
@@ -77,6 +82,13 @@ type Client struct {
 	dialer  *net.Dialer
 	connsMu sync.Mutex
 	conns   map[*h1.Conn]struct{}
+
+	// local is the --local-ips pool (nil: the system picks the source
+	// address); dialers are its addresses' dialers, made as VUs need them.
+	local     *LocalIPs
+	maxVUs    int
+	dialersMu sync.Mutex
+	dialers   map[int]*net.Dialer
 }
 
 // NewClient returns a keep-alive client whose idle pool holds a connection
@@ -94,8 +106,13 @@ func NewClient(opts ClientOptions) *Client {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, maxBody: opts.MaxBodyBytes, dialer: dialer}
+	c := &Client{timeout: opts.Timeout, userAgent: opts.UserAgent, maxBody: opts.MaxBodyBytes, maxVUs: opts.MaxVUs}
+	c.dialer = c.newDialer()
+	if opts.LocalIPs != nil {
+		c.local, c.dialers = opts.LocalIPs, map[int]*net.Dialer{}
+		// The pre-flight, and a VU made outside an engine, dial as the first VU.
+		c.dialer = c.dialerFor(0)
+	}
 	c.h1 = h1.Config{MaxBody: opts.MaxBodyBytes, Sent: &c.sent, Received: &c.received}
 	c.fast = !opts.NoFastPath && os.Getenv("HTTP_PROXY") == "" && os.Getenv("http_proxy") == ""
 	c.fastTLS = !opts.NoFastPath && !opts.HTTP2 && os.Getenv("HTTPS_PROXY") == "" && os.Getenv("https_proxy") == ""
@@ -122,6 +139,10 @@ func NewClient(opts ClientOptions) *Client {
 	c.transport = &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dialer := c.dialer
+			if d, ok := ctx.Value(dialerKey{}).(*net.Dialer); ok {
+				dialer = d // the VU's, for its --local-ips address (doStd)
+			}
 			conn, err := dialer.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
@@ -144,6 +165,16 @@ func NewClient(opts ClientOptions) *Client {
 	}
 	return c
 }
+
+// newDialer is a dialer with the client's timeouts, from no particular
+// source address.
+func (c *Client) newDialer() *net.Dialer {
+	return &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+}
+
+// dialerKey carries a VU's dialer to the Transport's DialContext in the
+// request's context.
+type dialerKey struct{}
 
 // tlsHandshakeTimeout bounds a TLS handshake on both paths, besides the
 // request's own timeout.
@@ -430,6 +461,9 @@ func (vu *VU) doStd(abort context.Context, req *Request, timeout time.Duration) 
 	reqCtx, cancel := context.WithTimeout(abort, timeout)
 	defer cancel()
 	reqCtx = httptrace.WithClientTrace(reqCtx, vu.tracer.clientTrace())
+	if d := vu.netDialer(); d != c.dialer {
+		reqCtx = context.WithValue(reqCtx, dialerKey{}, d)
+	}
 
 	var body io.Reader
 	if req.Body != nil {

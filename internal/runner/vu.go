@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/driftload/driftload/internal/metrics"
@@ -29,6 +30,7 @@ type VU struct {
 	// abort cancels in-flight requests (interrupt, abort); nil: never.
 	abort      context.Context
 	client     *Client
+	dialer     *net.Dialer // its --local-ips address's (useSlot); nil: the client's
 	reg        *metrics.Registry
 	builtins   *Builtins
 	tracer     *tracer

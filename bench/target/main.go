@@ -47,12 +47,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-)
 
-// soReusePort is SO_REUSEPORT on Linux (amd64, arm64, 386, arm), which the
-// syscall package does not name; golang.org/x/sys/unix would, as a new
-// direct dependency for one constant.
-const soReusePort = 0xf
+	"golang.org/x/sys/unix"
+)
 
 // maxSamples bounds the memory of /slow's timing record.
 const maxSamples = 4 << 20
@@ -185,7 +182,7 @@ func main() {
 		lc.Control = func(_, _ string, c syscall.RawConn) error {
 			var serr error
 			if err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, unix.SO_REUSEPORT, 1)
 			}); err != nil {
 				return err
 			}

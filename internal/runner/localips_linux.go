@@ -1,10 +1,10 @@
 package runner
 
-import "syscall"
+import (
+	"syscall"
 
-// ipBindAddressNoPort is Linux's IP_BIND_ADDRESS_NO_PORT (4.2+), which the
-// syscall package does not name.
-const ipBindAddressNoPort = 24
+	"golang.org/x/sys/unix"
+)
 
 // bindNoPort is the Control of a dialer bound to a --local-ips address: the
 // kernel then picks the source port at connect, unique per destination (as
@@ -14,6 +14,6 @@ const ipBindAddressNoPort = 24
 func bindNoPort(_, _ string, c syscall.RawConn) error {
 	// Best effort: an older kernel binds as before.
 	return c.Control(func(fd uintptr) {
-		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort, 1)
+		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"net"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // A VU's bound dial leaves the port to connect (IP_BIND_ADDRESS_NO_PORT);
@@ -37,7 +39,7 @@ func TestLocalIPsDialLeavesThePortToConnect(t *testing.T) {
 		}
 		var got int
 		var gerr error
-		if err := raw.Control(func(fd uintptr) { got, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_IP, ipBindAddressNoPort) }); err != nil || gerr != nil {
+		if err := raw.Control(func(fd uintptr) { got, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT) }); err != nil || gerr != nil {
 			t.Fatalf("%s: getsockopt: %v %v", tc.name, err, gerr)
 		}
 		conn.Close()

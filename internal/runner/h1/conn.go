@@ -79,6 +79,7 @@ type Conn struct {
 	wbuf []byte
 	bufs [2][]byte
 	nb   net.Buffers
+	x    exchange
 
 	resp Response
 }
@@ -99,6 +100,7 @@ func NewConn(nc net.Conn, u URL, cfg *Config, old *Conn) *Conn {
 		c.nc = c.tc
 	} else {
 		c.sent, c.received = cfg.Sent, cfg.Received
+		c.initExchange(nc)
 	}
 	if old != nil {
 		c.wbuf, c.body, c.gz = old.wbuf, old.body, old.gz
@@ -254,7 +256,6 @@ func (c *Conn) RoundTrip(req *Request) *Response {
 	gz := wantsGzip(method, req.Header)
 	c.resp = Response{}
 	werr := c.write(req, method, gz)
-	c.resp.WroteRequest = time.Now()
 	got := c.readResponse(method, gz)
 	r := &c.resp
 	if werr != nil && r.HeadErr != nil {

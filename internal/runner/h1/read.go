@@ -24,6 +24,11 @@ const (
 // fill reads more bytes into the connection's buffer, growing it when full
 // up to limit. It stamps the response's first byte.
 func (c *Conn) fill(limit int) error {
+	if err := c.x.rerr; err != nil {
+		// The exchange's read failed (sendAndWait).
+		c.x.rerr = nil
+		return err
+	}
 	if c.r > 0 && c.r == c.w {
 		c.r, c.w = 0, 0
 	}
@@ -44,6 +49,7 @@ func (c *Conn) fill(limit int) error {
 	if n > 0 {
 		if c.resp.FirstByte.IsZero() {
 			c.resp.FirstByte = time.Now()
+			c.x.last = c.resp.FirstByte
 		}
 		c.w += n
 		c.count(n)

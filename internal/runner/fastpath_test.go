@@ -288,7 +288,7 @@ func testFraming(t *testing.T, tc h1test.Framing, secure bool) {
 				waitFor(t, func() bool { return s.ended.Load() == 1 })
 			}
 			r := vu.Do(context.Background(), &req)
-			o = outcome{Status: r.Status, Proto: r.Proto, Header: r.Header, Body: string(r.Body)}
+			o = outcome{Status: r.Status, Proto: r.Proto, Header: r.Header(), Body: string(r.Body)}
 			if r.Err != nil {
 				o.Status, o.Proto, o.Header, o.Body = 0, "", nil, ""
 				// The same error, but for where net/http notices a

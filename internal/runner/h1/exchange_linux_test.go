@@ -165,7 +165,7 @@ func exchangeRun(t *testing.T, body []byte, serve func(*net.TCPConn, []byte), de
 	}
 	whole = !plain && c.x.wrote == c.x.size
 	out = exchangeOutcome{
-		Status: r.Status, Header: r.Header, Body: string(r.Body), HeadErr: clean(r.HeadErr), BodyErr: clean(r.BodyErr),
+		Status: r.Status, Header: r.Header(), Body: string(r.Body), HeadErr: clean(r.HeadErr), BodyErr: clean(r.BodyErr),
 		Keep: r.Keep, Retry: r.Retry, Sent: sent.Load(), Received: received.Load(),
 		WroteRequest: !r.WroteRequest.IsZero() && (r.FirstByte.IsZero() || !r.FirstByte.Before(r.WroteRequest)),
 	}

@@ -103,7 +103,7 @@ func wantsGzip(method string, h http.Header) bool {
 	return method != "HEAD" && h.Get("Accept-Encoding") == "" && h.Get("Range") == ""
 }
 
-func trimSpaceTab(s string) string {
+func trimSpaceTab[S ~string | ~[]byte](s S) S {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
 	}

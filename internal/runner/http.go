@@ -386,7 +386,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	vu.tracer.reset()
 	var start time.Time
 	var err error
-	if u, ok := c.fastPath(req); ok {
+	if u, ok := c.fastPath(req, &vu.h1); ok {
 		start = time.Now()
 		vu.tracer.getConn = start
 		ex, derr := vu.doH1(abort, req, u, start.Add(timeout))

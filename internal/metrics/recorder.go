@@ -23,10 +23,12 @@ type Recorder struct {
 	reg   *Registry
 	mu    sync.Mutex
 	cache map[uint64][]cacheEntry
-	// last is the entry Add used last: a VU's check or custom metric,
-	// recorded once an iteration, is found again without hashing.
-	last cacheEntry
-	buf  []sample
+	// recent are the entries Add used last, the next to replace at
+	// next: what a VU records once an iteration (its checks, iterations,
+	// iteration_duration, custom metrics) is found again without hashing.
+	recent [4]cacheEntry
+	next   int
+	buf    []sample
 }
 
 // cacheEntry remembers a series under the tag order a caller used.
@@ -97,11 +99,20 @@ func (r *Recorder) entryLocked(k uint64, m *Metric, tags Tags) cacheEntry {
 // Add records v for metric m with tags. For a Rate, any non-zero v is a pass.
 func (r *Recorder) Add(m *Metric, tags Tags, v float64) {
 	r.mu.Lock()
-	if e := r.last; e.s == nil || e.s.Metric != m || !sameTags(e.tags, tags) {
-		r.last = r.entryLocked(hashKey(m, tags), m, tags)
-	}
-	r.addLocked(r.last.s, v)
+	r.addLocked(r.recentLocked(m, tags), v)
 	r.mu.Unlock()
+}
+
+func (r *Recorder) recentLocked(m *Metric, tags Tags) *Series {
+	for i := range r.recent {
+		if e := &r.recent[i]; e.s != nil && e.s.Metric == m && sameTags(e.tags, tags) {
+			return e.s
+		}
+	}
+	e := r.entryLocked(hashKey(m, tags), m, tags)
+	r.recent[r.next] = e
+	r.next = (r.next + 1) % len(r.recent)
+	return e.s
 }
 
 // AddTo records v into a series resolved earlier with Series.

@@ -79,7 +79,7 @@ func (c *Conn) initExchange(nc net.Conn) {
 // caller writes the rest (head and body from byte n on) and reads as usual.
 func (c *Conn) sendAndWait(head, body []byte) (n int, handled bool, err error) {
 	x := &c.x
-	if x.raw == nil || c.r != c.w || len(head) == 0 || c.reused && time.Since(x.last) > exchangeIdle {
+	if len(head) == 0 || !c.exchangeable() {
 		return 0, false, nil
 	}
 	c.r, c.w = 0, 0
@@ -109,6 +109,13 @@ func (c *Conn) sendAndWait(head, body []byte) (n int, handled bool, err error) {
 		return x.wrote, false, nil
 	}
 	return x.wrote, true, nil
+}
+
+// exchangeable reports whether the next request may go through the
+// exchange: a plain TCP connection with nothing unread, new or idle for no
+// longer than exchangeIdle.
+func (c *Conn) exchangeable() bool {
+	return c.x.raw != nil && c.r == c.w && !(c.reused && time.Since(c.x.last) > exchangeIdle)
 }
 
 // exchangeStep is the callback of the exchange's RawConn.Read: the first

@@ -184,3 +184,58 @@ func readRequest(br *bufio.Reader) ([]byte, error) {
 	_ = req.Write(&b)
 	return b.Bytes(), nil
 }
+
+// The exchange serves new connections and kept ones that were busy
+// recently; one idle for longer than exchangeIdle (the server may have
+// closed its end meanwhile) and anything that is not plain TCP go the
+// net.Conn way.
+func TestExchangeOnlyForRecentlyUsedTCPConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	for _, tc := range []struct {
+		name     string
+		plain    bool          // the net.Conn's type hidden
+		reused   bool          // served a response before
+		idle     time.Duration // since the last response began
+		unread   bool          // bytes beyond the last response buffered
+		exchange bool
+	}{
+		{name: "new", exchange: true},
+		{name: "reused and busy", reused: true, idle: time.Millisecond, exchange: true},
+		{name: "reused and idle", reused: true, idle: 2 * exchangeIdle},
+		{name: "bytes left unread", reused: true, idle: time.Millisecond, unread: true},
+		{name: "not a TCPConn", plain: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var nc net.Conn
+			nc, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.plain {
+				nc = plainConn{nc}
+			}
+			c := NewConn(nc, URL{Authority: "h"}, &Config{}, nil)
+			defer c.Close()
+			c.reused, c.x.last = tc.reused, time.Now().Add(-tc.idle)
+			if tc.unread {
+				c.w = 1
+			}
+			if got := c.exchangeable(); got != tc.exchange {
+				t.Errorf("exchange: %v, want %v", got, tc.exchange)
+			}
+		})
+	}
+}

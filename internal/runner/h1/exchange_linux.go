@@ -56,6 +56,13 @@ type exchange struct {
 	rerr  error
 	// last is when the last response began to arrive.
 	last time.Time
+
+	// read's state: the buffer, and what its callback got.
+	readStep func(fd uintptr) bool // c.readStep, made once
+	p        []byte
+	n        int
+	err      error
+	done     bool
 }
 
 // initExchange enables the exchange when nc is a TCP connection.
@@ -70,6 +77,44 @@ func (c *Conn) initExchange(nc net.Conn) {
 	}
 	c.x.raw = raw
 	c.x.step = c.exchangeStep
+	c.x.readStep = c.readStep
+}
+
+// read is c.nc.Read; on plain TCP the read system call goes without the
+// scheduler's syscall bookkeeping (inside RawConn.Read, which waits on the
+// poller when nothing is there yet). A wait the deadline or Abort ended,
+// or a connection the poller refuses, is left to c.nc.Read, which reports
+// it as net does.
+func (c *Conn) read(p []byte) (int, error) {
+	x := &c.x
+	if x.raw == nil || len(p) == 0 {
+		return c.nc.Read(p)
+	}
+	x.p, x.n, x.err, x.done = p, 0, nil, false
+	err := x.raw.Read(x.readStep)
+	x.p = nil
+	if err != nil || !x.done {
+		return c.nc.Read(p)
+	}
+	return x.n, x.err
+}
+
+// readStep is the callback of read's RawConn.Read.
+func (c *Conn) readStep(fd uintptr) bool {
+	x := &c.x
+	n, errno := rawRead(fd, x.p)
+	switch {
+	case errno == syscall.EAGAIN:
+		return false
+	case errno != 0:
+		x.err = c.opError("read", errno)
+	case n == 0:
+		x.err = io.EOF
+	default:
+		x.n = n
+	}
+	x.done = true
+	return true
 }
 
 // sendAndWait writes head and body (nil: none) and waits for the first

@@ -46,7 +46,7 @@ func (c *Conn) fill(limit int) error {
 			c.buf = nb
 		}
 	}
-	n, err := c.nc.Read(c.buf[c.w:])
+	n, err := c.read(c.buf[c.w:])
 	if n > 0 {
 		if c.resp.FirstByte.IsZero() {
 			c.resp.FirstByte = time.Now()

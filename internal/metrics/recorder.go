@@ -23,7 +23,12 @@ type Recorder struct {
 	reg   *Registry
 	mu    sync.Mutex
 	cache map[uint64][]cacheEntry
-	buf   []sample
+	// recent are the entries Add used last, the next to replace at
+	// next: what a VU records once an iteration (its checks, iterations,
+	// iteration_duration, custom metrics) is found again without hashing.
+	recent [4]cacheEntry
+	next   int
+	buf    []sample
 }
 
 // cacheEntry remembers a series under the tag order a caller used.
@@ -75,23 +80,39 @@ func (r *Recorder) Series(m *Metric, tags Tags) *Series {
 }
 
 func (r *Recorder) seriesLocked(k uint64, m *Metric, tags Tags) *Series {
+	return r.entryLocked(k, m, tags).s
+}
+
+// entryLocked returns the cache entry of m with tags, which holds its own
+// copy of the tags.
+func (r *Recorder) entryLocked(k uint64, m *Metric, tags Tags) cacheEntry {
 	for _, e := range r.cache[k] {
 		if e.s.Metric == m && sameTags(e.tags, tags) {
-			return e.s
+			return e
 		}
 	}
-	s := r.reg.seriesFor(m, tags)
-	r.cache[k] = append(r.cache[k], cacheEntry{tags: append(Tags(nil), tags...), s: s})
-	return s
+	e := cacheEntry{tags: append(Tags(nil), tags...), s: r.reg.seriesFor(m, tags)}
+	r.cache[k] = append(r.cache[k], e)
+	return e
 }
 
 // Add records v for metric m with tags. For a Rate, any non-zero v is a pass.
 func (r *Recorder) Add(m *Metric, tags Tags, v float64) {
-	k := hashKey(m, tags)
 	r.mu.Lock()
-	s := r.seriesLocked(k, m, tags)
-	r.addLocked(s, v)
+	r.addLocked(r.recentLocked(m, tags), v)
 	r.mu.Unlock()
+}
+
+func (r *Recorder) recentLocked(m *Metric, tags Tags) *Series {
+	for i := range r.recent {
+		if e := &r.recent[i]; e.s != nil && e.s.Metric == m && sameTags(e.tags, tags) {
+			return e.s
+		}
+	}
+	e := r.entryLocked(hashKey(m, tags), m, tags)
+	r.recent[r.next] = e
+	r.next = (r.next + 1) % len(r.recent)
+	return e.s
 }
 
 // AddTo records v into a series resolved earlier with Series.
@@ -149,8 +170,9 @@ func (r *Recorder) Flush() {
 
 func (r *Recorder) flushLocked() {
 	for _, smp := range r.buf {
+		// Into the interval only: it joins the total when the interval
+		// closes (see Series).
 		smp.s.mu.Lock()
-		smp.s.total.Add(smp.v)
 		smp.s.interval.Add(smp.v)
 		smp.s.mu.Unlock()
 	}

@@ -29,6 +29,32 @@ func TestAddBatchAndRegistrySeriesMatchAdd(t *testing.T) {
 	}
 }
 
+// Add finds the series of the tags given at the call, also when the caller
+// reuses one tag buffer and changes it between calls (as VU.Check does).
+func TestAddWithAReusedTagBuffer(t *testing.T) {
+	reg := NewRegistry()
+	checks := reg.MustDefine("checks", Rate, Default)
+	other := reg.MustDefine("other", Rate, Default)
+	rec := reg.NewRecorder()
+	buf := make(Tags, 1)
+	for _, call := range []struct {
+		m    *Metric
+		name string
+	}{{checks, "a"}, {checks, "a"}, {checks, "b"}, {other, "b"}, {checks, "a"}} {
+		buf[0] = Tag{Key: "check", Value: call.name}
+		rec.Add(call.m, buf, 1)
+	}
+	snap := reg.Snapshot()
+	for _, want := range []struct {
+		metric, name string
+		n            int64
+	}{{"checks", "a", 3}, {"checks", "b", 1}, {"other", "b", 1}, {"other", "a", 0}} {
+		if s, _ := snap.Sink(want.metric, NewTags("check", want.name)); s.Count != want.n {
+			t.Errorf("%s{check:%s}: %d samples, want %d", want.metric, want.name, s.Count, want.n)
+		}
+	}
+}
+
 var benchTags = NewTags("endpoint", "detect", "method", "POST", "scenario", "load", "status", "200")
 
 // BenchmarkRecordAdd is one tagged Trend sample through the recorder's

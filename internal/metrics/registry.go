@@ -17,6 +17,11 @@ type Metric struct {
 
 // Series is one metric with one exact tag set. Its sinks are guarded by its
 // own mutex, taken only when a recorder flushes a batch, never per sample.
+// A sample goes into the interval sink alone, which is merged into the
+// total when the interval closes (merges are exact), so each sample is
+// recorded once; the series' cumulative state is the total and the open
+// interval together. Gauges are the exception: their last value must be
+// ordered across recorders, so a gauge sample goes into both at once.
 type Series struct {
 	Metric *Metric
 	Tags   Tags // sorted by key
@@ -24,6 +29,26 @@ type Series struct {
 	mu       sync.Mutex
 	total    *Sink
 	interval *Sink
+}
+
+// cumulative returns a copy of everything s recorded; s.mu must be held.
+func (s *Series) cumulative() *Sink {
+	sink := s.total.Clone()
+	if s.Metric.Type != Gauge {
+		sink.Merge(s.interval)
+	}
+	return sink
+}
+
+// closeInterval returns the open interval's copy and starts a new one,
+// moving its samples into the total; s.mu must be held.
+func (s *Series) closeInterval() *Sink {
+	sink := s.interval.Clone()
+	if s.Metric.Type != Gauge {
+		s.total.Merge(s.interval)
+	}
+	s.interval.Reset()
+	return sink
 }
 
 // Registry owns a run's metrics and series and the recorders that feed them.
@@ -179,10 +204,9 @@ func (r *Registry) snapshot(interval bool) *Snapshot {
 		s.mu.Lock()
 		var sink *Sink
 		if interval {
-			sink = s.interval.Clone()
-			s.interval.Reset()
+			sink = s.closeInterval()
 		} else {
-			sink = s.total.Clone()
+			sink = s.cumulative()
 		}
 		s.mu.Unlock()
 		snap.Series = append(snap.Series, SeriesSnapshot{Metric: s.Metric, Tags: s.Tags, Sink: sink})

@@ -112,3 +112,47 @@ func TestTagsStringIsSortedAndContainsMatches(t *testing.T) {
 		t.Errorf("Contains is wrong")
 	}
 }
+
+// Every sample is in the cumulative snapshot exactly once, whether its
+// interval is still open or closed, and in the one interval it fell in.
+func TestSnapshotsCountEverySampleOnceAcrossIntervals(t *testing.T) {
+	for _, typ := range []Type{Counter, Gauge, Rate, Trend} {
+		t.Run(typ.String(), func(t *testing.T) {
+			reg := NewRegistry()
+			m := reg.MustDefine("m", typ, Default)
+			rec := reg.NewRecorder()
+			count := func(snap *Snapshot) int64 {
+				s, _ := snap.Sink("m", nil)
+				return s.Count
+			}
+			steps := []struct {
+				add            int
+				close          bool
+				total, ofIntvl int64 // want: cumulative count; count of the interval closed
+			}{
+				{add: 3, total: 3},
+				{close: true, total: 3, ofIntvl: 3},
+				{add: 2, total: 5},
+				{add: 1, close: true, total: 6, ofIntvl: 3},
+				{close: true, total: 6, ofIntvl: 0},
+			}
+			for i, st := range steps {
+				for range st.add {
+					rec.Add(m, nil, 2)
+				}
+				if st.close {
+					if got := count(reg.CloseInterval()); got != st.ofIntvl {
+						t.Errorf("step %d: interval holds %d samples, want %d", i, got, st.ofIntvl)
+					}
+				}
+				if got := count(reg.Snapshot()); got != st.total {
+					t.Errorf("step %d: cumulative snapshot holds %d samples, want %d", i, got, st.total)
+				}
+			}
+			s, _ := reg.Snapshot().Sink("m", nil)
+			if v, _ := s.Stat(map[Type]string{Counter: "count", Gauge: "value", Rate: "passes", Trend: "avg"}[typ], 0, 0); v != map[Type]float64{Counter: 12, Gauge: 2, Rate: 6, Trend: 2}[typ] {
+				t.Errorf("cumulative statistic %g", v)
+			}
+		})
+	}
+}

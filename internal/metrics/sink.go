@@ -39,6 +39,9 @@ type Sink struct {
 	// seq orders gauge updates so merging keeps the latest value.
 	seq  uint64
 	hist *hdr.PackedHistogram
+	// decoded: hist came from DecodeTrend, in the geometry it was encoded
+	// with, not necessarily newHistogram's.
+	decoded bool
 }
 
 // NewSink returns an empty sink of type t.
@@ -153,7 +156,7 @@ func (s *Sink) Clone() *Sink {
 // Reset empties the sink, keeping its type.
 func (s *Sink) Reset() {
 	h := s.hist
-	*s = Sink{Type: s.Type, hist: h}
+	*s = Sink{Type: s.Type, hist: h, decoded: s.decoded}
 	if h != nil {
 		h.Reset()
 	}
@@ -308,6 +311,9 @@ func (s *Sink) EncodeHistogram() (string, error) {
 	if s.Type != Trend {
 		return "", nil
 	}
+	if !s.decoded {
+		return encodeHistogram(s.hist), nil
+	}
 	b, err := s.hist.Encode()
 	if err != nil {
 		return "", err
@@ -326,5 +332,5 @@ func DecodeTrend(encoded string, count int64, sum, minV, maxV float64) (*Sink, e
 	if h.TotalCount() != count {
 		return nil, fmt.Errorf("decode histogram: holds %d samples, expected %d", h.TotalCount(), count)
 	}
-	return &Sink{Type: Trend, Count: count, Sum: sum, Min: minV, Max: maxV, hist: h}, nil
+	return &Sink{Type: Trend, Count: count, Sum: sum, Min: minV, Max: maxV, hist: h, decoded: true}, nil
 }

@@ -28,6 +28,9 @@ type h1VU struct {
 	old *h1.Conn
 	// stopAbort unregisters abortNow from the run's abort context.
 	stopAbort func() bool
+	// rawURL parsed is url: a VU sends the same URL again and again.
+	rawURL string
+	url    h1.URL
 }
 
 // abortNow fails the I/O of a request in flight (the run was interrupted or
@@ -68,16 +71,23 @@ func (c *Client) closeConns() {
 	}
 }
 
-// fastPath returns the URL of req when the fast path can send it.
-func (c *Client) fastPath(req *Request) (h1.URL, bool) {
+// fastPath returns the URL of req when the fast path can send it; h keeps
+// the last URL parsed.
+func (c *Client) fastPath(req *Request, h *h1VU) (h1.URL, bool) {
 	if !c.fast && !c.fastTLS || !h1.Sendable(req.Method, req.Header) {
 		return h1.URL{}, false
 	}
-	u, ok := h1.ParseURL(req.URL)
-	if !ok || u.TLS && !c.fastTLS || !u.TLS && !c.fast {
-		return h1.URL{}, false
+	if req.URL != h.rawURL || h.rawURL == "" {
+		u, ok := h1.ParseURL(req.URL)
+		if !ok {
+			return h1.URL{}, false
+		}
+		h.rawURL, h.url = req.URL, u
 	}
-	return u, true
+	if u := h.url; !(u.TLS && !c.fastTLS || !u.TLS && !c.fast) {
+		return u, true
+	}
+	return h1.URL{}, false
 }
 
 // doH1 sends req over the VU's connection and reads the response. It sets

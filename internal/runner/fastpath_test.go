@@ -41,7 +41,7 @@ func TestFastPathEligibility(t *testing.T) {
 		{"newline in value", Request{Method: "GET", URL: "http://h:1/x", Header: http.Header{"X-A": {"a\r\nb"}}}, false},
 		{"invalid name", Request{Method: "GET", URL: "http://h:1/x", Header: http.Header{"X A": {"a"}}}, false},
 	} {
-		if _, ok := c.fastPath(&tc.req); ok != tc.fast {
+		if _, ok := c.fastPath(&tc.req, &h1VU{}); ok != tc.fast {
 			t.Errorf("%s: fast = %v, want %v", tc.name, ok, tc.fast)
 		}
 	}
@@ -64,13 +64,30 @@ func TestFastPathEligibility(t *testing.T) {
 				t.Setenv(tc.env, "http://127.0.0.1:3128")
 			}
 			c := NewClient(tc.opts)
-			if _, ok := c.fastPath(&Request{Method: "GET", URL: "http://h:1/x"}); ok != tc.http {
+			if _, ok := c.fastPath(&Request{Method: "GET", URL: "http://h:1/x"}, &h1VU{}); ok != tc.http {
 				t.Errorf("http: fast = %v, want %v", ok, tc.http)
 			}
-			if _, ok := c.fastPath(&Request{Method: "GET", URL: "https://h:1/x"}); ok != tc.https {
+			if _, ok := c.fastPath(&Request{Method: "GET", URL: "https://h:1/x"}, &h1VU{}); ok != tc.https {
 				t.Errorf("https: fast = %v, want %v", ok, tc.https)
 			}
 		})
+	}
+}
+
+// A VU's fast path parses each URL it is given, though it keeps the last.
+func TestFastPathURLOfEachRequest(t *testing.T) {
+	c := NewClient(ClientOptions{HTTP2: true})
+	var h h1VU
+	for _, tc := range []struct {
+		url, target string // target "": not on the fast path
+	}{
+		{"http://h:1/a", "/a"}, {"http://h:1/a", "/a"}, {"http://h:1/b?q=1", "/b?q=1"},
+		{"https://h:1/a", ""}, {"http://h:1/%zz", ""}, {"http://h:1/a", "/a"},
+	} {
+		u, ok := c.fastPath(&Request{Method: "GET", URL: tc.url}, &h)
+		if ok != (tc.target != "") || ok && u.Target != tc.target {
+			t.Errorf("%s: fast %v, target %q; want target %q", tc.url, ok, u.Target, tc.target)
+		}
 	}
 }
 
@@ -216,7 +233,7 @@ func TestFastPathSendsWhatNetHTTPSends(t *testing.T) {
 					vu := NewVU(1, 1, c, f.reg, f.b)
 					req := tc.req
 					req.URL = s.url + req.URL
-					if _, fast := c.fastPath(&req); fast == std {
+					if _, fast := c.fastPath(&req, &h1VU{}); fast == std {
 						t.Fatalf("std=%v: fast path eligibility %v", std, fast)
 					}
 					if r := vu.Do(context.Background(), &req); r.Err != nil {
@@ -288,7 +305,7 @@ func testFraming(t *testing.T, tc h1test.Framing, secure bool) {
 				waitFor(t, func() bool { return s.ended.Load() == 1 })
 			}
 			r := vu.Do(context.Background(), &req)
-			o = outcome{Status: r.Status, Proto: r.Proto, Header: r.Header, Body: string(r.Body)}
+			o = outcome{Status: r.Status, Proto: r.Proto, Header: r.Header(), Body: string(r.Body)}
 			if r.Err != nil {
 				o.Status, o.Proto, o.Header, o.Body = 0, "", nil, ""
 				// The same error, but for where net/http notices a

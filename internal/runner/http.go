@@ -234,13 +234,17 @@ type Timings struct {
 	Duration time.Duration
 }
 
-// Response is what came back. Body is only valid until the VU's next request.
+// Response is what came back. Body is only valid until the VU's next
+// request, and so is a call of Header.
 type Response struct {
 	Status int
 	// Proto is the protocol of the response: "HTTP/1.1", "HTTP/1.0", or
 	// "HTTP/2.0" when ClientOptions.HTTP2 negotiated it.
-	Proto   string
-	Header  http.Header
+	Proto string
+	// header is net/http's map; on the fast path fast holds the response,
+	// whose map is built when Header is called.
+	header  http.Header
+	fast    *h1.Response
 	Body    []byte
 	Err     error
 	Timings Timings
@@ -255,6 +259,17 @@ type Response struct {
 	// the actual start otherwise) to the end of this request, blocked and
 	// connecting included: what a user arriving on schedule waited.
 	Latency time.Duration
+}
+
+// Header returns the response's header map (nil when no response came
+// back). On driftload's own HTTP/1.1 client the map is built on the first
+// call, which must come before the VU's next request; the map itself stays
+// valid.
+func (r *Response) Header() http.Header {
+	if r.fast != nil {
+		return r.fast.Header()
+	}
+	return r.header
 }
 
 // OK reports whether the request got a response with the given status.
@@ -402,7 +417,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	vu.tracer.reset()
 	var start time.Time
 	var err error
-	if u, ok := c.fastPath(req); ok {
+	if u, ok := c.fastPath(req, &vu.h1); ok {
 		start = time.Now()
 		vu.tracer.getConn = start
 		ex, derr := vu.doH1(abort, req, u, start.Add(timeout))
@@ -412,7 +427,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 		case ex.HeadErr != nil:
 			err = urlError(req.Method, req.URL, deadlineErr(ex.HeadErr))
 		default:
-			resp.Status, resp.Proto, resp.Header, resp.Body = ex.Status, ex.Proto, ex.Header, ex.Body
+			resp.Status, resp.Proto, resp.fast, resp.Body = ex.Status, ex.Proto, ex, ex.Body
 			if ex.BodyErr != nil {
 				err = deadlineErr(ex.BodyErr)
 			}
@@ -486,7 +501,7 @@ func (vu *VU) doStd(abort context.Context, req *Request, timeout time.Duration) 
 	start = time.Now()
 	hresp, err := c.hc.Do(hreq)
 	if err == nil {
-		resp.Status, resp.Proto, resp.Header = hresp.StatusCode, hresp.Proto, hresp.Header
+		resp.Status, resp.Proto, resp.header = hresp.StatusCode, hresp.Proto, hresp.Header
 		// A HEAD response's ContentLength is the announced one, without a body.
 		if hresp.ContentLength > c.maxBody && hreq.Method != http.MethodHead {
 			err = &h1.BodyTooLargeError{Limit: c.maxBody, ContentLength: hresp.ContentLength}

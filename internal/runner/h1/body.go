@@ -81,7 +81,7 @@ func (c *Conn) readN(body []byte, n, limit int64) ([]byte, error) {
 		// Never grow by more than 1 MiB ahead of the data: the length is
 		// the server's word.
 		body = grow(body, int(min(n, 1<<20)), limit)
-		k, err := c.nc.Read(body[len(body):cap(body)][:min(int64(cap(body)-len(body)), n)])
+		k, err := c.read(body[len(body):cap(body)][:min(int64(cap(body)-len(body)), n)])
 		if k > 0 {
 			c.count(k)
 			body = body[:len(body)+k]
@@ -105,7 +105,7 @@ func (c *Conn) readToEOF(body []byte, limit int64) ([]byte, error) {
 	for int64(len(body)) <= limit {
 		// One byte beyond the limit tells a body over it from one at it.
 		body = grow(body, int(min(4096, limit+1-int64(len(body)))), limit+1)
-		k, err := c.nc.Read(body[len(body):cap(body)])
+		k, err := c.read(body[len(body):cap(body)])
 		c.count(k)
 		body = body[:len(body)+k]
 		if err == io.EOF {

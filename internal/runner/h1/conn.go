@@ -79,6 +79,13 @@ type Conn struct {
 	wbuf []byte
 	bufs [2][]byte
 	nb   net.Buffers
+	x    exchange
+
+	// The last head: its framing fields, the copy a lazily built header
+	// map is parsed from, and the values of a head parsed at once.
+	fields    fields
+	head      []byte
+	fieldVals []byte
 
 	resp Response
 }
@@ -99,6 +106,7 @@ func NewConn(nc net.Conn, u URL, cfg *Config, old *Conn) *Conn {
 		c.nc = c.tc
 	} else {
 		c.sent, c.received = cfg.Sent, cfg.Received
+		c.initExchange(nc)
 	}
 	if old != nil {
 		c.wbuf, c.body, c.gz = old.wbuf, old.body, old.gz
@@ -218,14 +226,19 @@ func (c *Conn) Abort() { _ = c.nc.SetDeadline(aLongTimeAgo) }
 // SetDeadline bounds the reads and writes of the next exchanges.
 func (c *Conn) SetDeadline(t time.Time) error { return c.nc.SetDeadline(t) }
 
-// Response is the outcome of one RoundTrip. It and its Header and Body are
-// valid until the Conn's next RoundTrip.
+// Response is the outcome of one RoundTrip. It and its Body are valid until
+// the Conn's next RoundTrip, and so is a call of Header.
 type Response struct {
 	Status int
 	// Proto is the response's version, as net/http's Response.Proto:
 	// "HTTP/1.1", "HTTP/1.0".
-	Proto  string
-	Header http.Header
+	Proto string
+	// The header (see Header): the map, when parsed at once, else the
+	// head it is built from; the framing's edits; whether it was built.
+	header http.Header
+	head   []byte
+	edits  int
+	built  bool
 	// Body is the response body, decompressed when the Conn asked for gzip.
 	Body []byte
 	// HeadErr is set when no complete response head came back (net/http's
@@ -254,7 +267,6 @@ func (c *Conn) RoundTrip(req *Request) *Response {
 	gz := wantsGzip(method, req.Header)
 	c.resp = Response{}
 	werr := c.write(req, method, gz)
-	c.resp.WroteRequest = time.Now()
 	got := c.readResponse(method, gz)
 	r := &c.resp
 	if werr != nil && r.HeadErr != nil {

@@ -78,7 +78,7 @@ func readH1(resp []byte, method string, chunk int, limit int64) readOutcome {
 	if r.BodyErr != nil {
 		return readOutcome{err: r.BodyErr}
 	}
-	return readOutcome{status: r.Status, proto: r.Proto, header: r.Header, body: r.Body}
+	return readOutcome{status: r.Status, proto: r.Proto, header: r.Header(), body: r.Body}
 }
 
 // readReference reads resp as net/http's Transport does, with its default

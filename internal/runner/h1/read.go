@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,11 @@ const (
 // fill reads more bytes into the connection's buffer, growing it when full
 // up to limit. It stamps the response's first byte.
 func (c *Conn) fill(limit int) error {
+	if err := c.x.rerr; err != nil {
+		// The exchange's read failed (sendAndWait).
+		c.x.rerr = nil
+		return err
+	}
 	if c.r > 0 && c.r == c.w {
 		c.r, c.w = 0, 0
 	}
@@ -40,10 +46,11 @@ func (c *Conn) fill(limit int) error {
 			c.buf = nb
 		}
 	}
-	n, err := c.nc.Read(c.buf[c.w:])
+	n, err := c.read(c.buf[c.w:])
 	if n > 0 {
 		if c.resp.FirstByte.IsZero() {
 			c.resp.FirstByte = time.Now()
+			c.x.last = c.resp.FirstByte
 		}
 		c.w += n
 		c.count(n)
@@ -82,8 +89,10 @@ func headEnd(b []byte, from int) int {
 }
 
 // readHead reads a status line and header block of at most limit bytes,
-// returning its length n. got reports whether any byte of a response
-// arrived.
+// returning its length n and setting c.fields to its framing fields. A head
+// scanHead takes is copied to c.head, and its header map is built later if
+// at all (Response.Header); header is the map of any other head, parsed at
+// once. got reports whether any byte of a response arrived.
 func (c *Conn) readHead(limit int) (status int, version [2]int, header http.Header, n int, got bool, err error) {
 	scanned := 0 // relative to c.r: where the last line end may start
 	for {
@@ -91,13 +100,20 @@ func (c *Conn) readHead(limit int) (status int, version [2]int, header http.Head
 			if n > limit {
 				return 0, version, nil, n, true, malformed(errHeaderTooLarge)
 			}
-			head := string(c.buf[c.r : c.r+n])
+			b := c.buf[c.r : c.r+n]
 			c.r += n
-			status, version, header, err = parseHead(head)
-			if err != nil {
-				err = broken(err)
+			var ok bool
+			if status, version, ok = scanHead(b, &c.fields); ok {
+				c.head = append(c.head[:0], b...)
+				c.fields.src = c.head
+				return status, version, nil, n, true, nil
 			}
-			return status, version, header, n, true, err
+			status, version, header, err = parseHead(string(b))
+			if err != nil {
+				return status, version, nil, n, true, broken(err)
+			}
+			c.fieldVals = c.fields.fromHeader(header, c.fieldVals)
+			return status, version, header, n, true, nil
 		}
 		// A line end may straddle this read and the next one.
 		scanned = max(0, c.w-c.r-2)
@@ -196,7 +212,7 @@ func parseFields(fields string) (http.Header, error) {
 }
 
 // validValue: no control bytes but HTAB.
-func validValue(v string) bool {
+func validValue[S ~string | ~[]byte](v S) bool {
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
 			return false
@@ -258,22 +274,9 @@ func cutLine(s string) (line, rest string) {
 
 func badString(what, val string) error { return fmt.Errorf("%s %q", what, val) }
 
-// hasToken reports whether a comma-separated header value list holds token
-// (ASCII case-insensitive), like httpguts.HeaderValuesContainsToken.
-func hasToken(vs []string, token string) bool {
-	for _, v := range vs {
-		for part := range strings.SplitSeq(v, ",") {
-			if asciiEqualFold(trimSpaceTab(part), token) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // asciiEqualFold is strings.EqualFold for ASCII only, as net/http compares
 // tokens: "chunKed" with a Kelvin sign is not "chunked".
-func asciiEqualFold(s, t string) bool {
+func asciiEqualFold[S ~string | ~[]byte](s S, t string) bool {
 	if len(s) != len(t) {
 		return false
 	}
@@ -319,46 +322,55 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 	}
 
 	// Framing, as net/http's readTransfer decides it.
+	f := &c.fields
+	edits := 0
 	atLeast11 := version[0] > 1 || version[0] == 1 && version[1] >= 1
 	closeAfter := false
-	conv := header["Connection"]
-	hasClose := hasToken(conv, "close")
+	hasClose := f.hasToken(fieldConnection, "close")
 	switch {
 	case version[0] < 1:
 		closeAfter = true
 	case version == [2]int{1, 0}:
-		closeAfter = hasClose || !hasToken(conv, "keep-alive")
+		closeAfter = hasClose || !f.hasToken(fieldConnection, "keep-alive")
 	case hasClose:
 		closeAfter = true
-		delete(header, "Connection")
+		edits |= dropConnection
 	}
 	chunked := false
-	if te, ok := header["Transfer-Encoding"]; ok {
-		delete(header, "Transfer-Encoding")
+	if nte := f.count(fieldTransferEncoding); nte > 0 {
+		edits |= dropTransferEncoding
 		if atLeast11 {
-			if len(te) != 1 {
-				r.HeadErr = broken(fmt.Errorf("too many transfer encodings: %q", te))
+			if nte != 1 {
+				r.HeadErr = broken(fmt.Errorf("too many transfer encodings: %q", f.strings(fieldTransferEncoding)))
 				return got
 			}
-			if !asciiEqualFold(te[0], "chunked") {
-				r.HeadErr = broken(fmt.Errorf("unsupported transfer encoding: %q", te[0]))
+			if te := f.first(fieldTransferEncoding); !asciiEqualFold(te, "chunked") {
+				r.HeadErr = broken(fmt.Errorf("unsupported transfer encoding: %q", te))
 				return got
 			}
 			chunked = true
 		}
 	}
-	length, err := responseLength(status, method, header, chunked)
+	length, lenEdits, err := responseLength(status, method, f, chunked)
 	if err != nil {
 		r.HeadErr = broken(err)
 		return got
 	}
+	edits |= lenEdits
 	if chunked {
-		if err := checkTrailerKeys(header); err != nil {
+		if err := checkTrailerKeys(f); err != nil {
 			r.HeadErr = broken(err)
 			return got
 		}
+		if f.count(fieldTrailer) > 0 {
+			edits |= dropTrailer
+		}
 	}
-	r.Status, r.Proto, r.Header = status, proto(version), header
+	r.Status, r.Proto = status, proto(version)
+	r.header, r.edits = header, edits
+	if header == nil {
+		r.head = c.head
+	}
 	if length == -1 && !chunked && bodyAllowed(status) {
 		closeAfter = true
 	}
@@ -395,9 +407,8 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 	}
 	// Bytes beyond the response are unsolicited: net/http closes then too.
 	r.Keep = !closeAfter && c.r == c.w
-	if gz && length != 0 && method != "HEAD" && asciiEqualFold(header.Get("Content-Encoding"), "gzip") {
-		header.Del("Content-Encoding")
-		header.Del("Content-Length")
+	if gz && length != 0 && method != "HEAD" && asciiEqualFold(f.first(fieldContentEncoding), "gzip") {
+		r.edits |= dropEncoding
 		if body, err = c.gunzip(body, limit); err != nil {
 			// The connection is still in step (the whole body was read),
 			// but net/http closes it when a body is not read to its end.
@@ -411,57 +422,75 @@ func (c *Conn) readResponse(method string, gz bool) (got bool) {
 }
 
 // responseLength is net/http's fixLength for a response: 0 for no body, -1
-// for chunked or read-to-close.
-func responseLength(status int, method string, header http.Header, chunked bool) (int64, error) {
-	cls := header["Content-Length"]
-	if len(cls) > 1 {
-		first := trimSpaceTab(cls[0])
-		for _, cl := range cls[1:] {
-			if trimSpaceTab(cl) != first {
-				return 0, fmt.Errorf("http: message cannot contain multiple Content-Length headers; got %q", cls)
+// for chunked or read-to-close; edits are its changes to the header map.
+func responseLength(status int, method string, f *fields, chunked bool) (n int64, edits int, err error) {
+	ncl := f.count(fieldContentLength)
+	var cl []byte
+	if ncl > 0 {
+		cl = trimSpaceTab(f.first(fieldContentLength))
+	}
+	if ncl > 1 {
+		for _, s := range f.spans {
+			if s.kind == fieldContentLength && !bytes.Equal(trimSpaceTab(f.src[s.off:s.end]), cl) {
+				return 0, 0, fmt.Errorf("http: message cannot contain multiple Content-Length headers; got %q", f.strings(fieldContentLength))
 			}
 		}
-		header["Content-Length"] = []string{first}
-		cls = header["Content-Length"]
+		edits |= oneContentLength
 	}
-	var n int64
-	if len(cls) > 0 {
-		cl := trimSpaceTab(cls[0])
-		if cl == "" {
-			return 0, badString("invalid empty Content-Length", cl)
+	if ncl > 0 {
+		if len(cl) == 0 {
+			return 0, 0, badString("invalid empty Content-Length", "")
 		}
-		v, err := strconv.ParseUint(cl, 10, 63)
-		if err != nil {
-			return 0, badString("bad Content-Length", cl)
+		v, ok := parseLength(cl)
+		if !ok {
+			return 0, 0, badString("bad Content-Length", string(cl))
 		}
-		n = int64(v)
+		n = v
 	}
 	if method == "HEAD" || !bodyAllowed(status) {
-		return 0, nil
+		return 0, edits, nil
 	}
 	if chunked {
-		delete(header, "Content-Length")
-		return -1, nil
+		return -1, edits | dropContentLength, nil
 	}
-	if len(cls) > 0 {
-		return n, nil
+	if ncl > 0 {
+		return n, edits, nil
 	}
-	return -1, nil
+	return -1, edits, nil
+}
+
+// parseLength is strconv.ParseUint(b, 10, 63) without the allocation.
+func parseLength(b []byte) (int64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if !isDigit(c) {
+			return 0, false
+		}
+		d := int64(c - '0')
+		if n > (math.MaxInt64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
 }
 
 // checkTrailerKeys is net/http's fixTrailer for a chunked response: the
-// Trailer header is removed, and must not announce framing fields.
-func checkTrailerKeys(header http.Header) error {
-	vs, ok := header["Trailer"]
-	if !ok {
-		return nil
-	}
-	delete(header, "Trailer")
-	for _, v := range vs {
-		for key := range strings.SplitSeq(v, ",") {
-			switch key = http.CanonicalHeaderKey(trimSpaceTab(key)); key {
-			case "Transfer-Encoding", "Trailer", "Content-Length":
-				return badString("bad trailer key", key)
+// Trailer header (removed) must not announce framing fields.
+func checkTrailerKeys(f *fields) error {
+	for _, s := range f.spans {
+		if s.kind != fieldTrailer {
+			continue
+		}
+		for key := range bytes.SplitSeq(f.src[s.off:s.end], comma) {
+			key = trimSpaceTab(key)
+			for _, name := range [...]string{"Transfer-Encoding", "Trailer", "Content-Length"} {
+				if asciiEqualFold(key, name) {
+					return badString("bad trailer key", name)
+				}
 			}
 		}
 	}

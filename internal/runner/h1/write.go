@@ -3,6 +3,7 @@ package h1
 import (
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // inlineBody: request bodies up to this size are copied behind the head and
@@ -22,21 +23,36 @@ type Request struct {
 }
 
 // write serialises req into the connection's write buffer and writes it:
-// one write, or writev for a large body.
+// one write, or writev for a large body; on a plain TCP connection through
+// the exchange (sendAndWait), which also waits for the answer's first bytes.
+// It stamps WroteRequest.
 func (c *Conn) write(req *Request, method string, gzip bool) error {
 	c.wbuf = appendRequest(c.wbuf[:0], method, req.URL, req.UserAgent, req.Header, len(req.Body), gzip)
-	var n int64
-	var err error
+	var body []byte
 	if len(req.Body) <= inlineBody {
 		c.wbuf = append(c.wbuf, req.Body...)
-		var k int
-		k, err = c.nc.Write(c.wbuf)
-		n = int64(k)
 	} else {
-		c.bufs = [2][]byte{c.wbuf, req.Body}
-		c.nb = c.bufs[:]
-		n, err = c.nb.WriteTo(c.nc)
-		c.bufs, c.nb = [2][]byte{}, nil
+		body = req.Body
+	}
+	k, handled, err := c.sendAndWait(c.wbuf, body)
+	n := int64(k)
+	if !handled {
+		// The rest, from byte k of head and body.
+		head := c.wbuf[min(k, len(c.wbuf)):]
+		body = body[max(0, k-len(c.wbuf)):]
+		var m int64
+		if len(body) == 0 {
+			var w int
+			w, err = c.nc.Write(head)
+			m = int64(w)
+		} else {
+			c.bufs = [2][]byte{head, body}
+			c.nb = c.bufs[:]
+			m, err = c.nb.WriteTo(c.nc)
+			c.bufs, c.nb = [2][]byte{}, nil
+		}
+		n += m
+		c.resp.WroteRequest = time.Now()
 	}
 	if c.sent != nil {
 		c.sent.Add(n)
@@ -87,7 +103,7 @@ func wantsGzip(method string, h http.Header) bool {
 	return method != "HEAD" && h.Get("Accept-Encoding") == "" && h.Get("Range") == ""
 }
 
-func trimSpaceTab(s string) string {
+func trimSpaceTab[S ~string | ~[]byte](s S) S {
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
 		s = s[1:]
 	}

@@ -201,7 +201,7 @@ func (r *rateLimit) send(ctx context.Context, vu *runner.VU, kind string) shotRe
 	if resp.Canceled {
 		return shotResult{canceled: true}
 	}
-	out := shotResult{header: resp.Header, body: resp.Body}
+	out := shotResult{header: resp.Header(), body: resp.Body}
 	if resp.Err == nil {
 		out.status = resp.Status
 	}

@@ -88,12 +88,14 @@ func (vu *VU) httpSeriesFor(req *Request, status int, reason string) *httpSeries
 	}
 	tags := vu.httpTags(req, status, reason)
 	b := vu.builtins
-	for i, m := range [9]*metrics.Metric{
-		b.HTTPReqs, b.HTTPReqDuration, b.HTTPReqBlocked, b.HTTPReqConnecting, b.HTTPReqTLS,
-		b.HTTPReqSending, b.HTTPReqWaiting, b.HTTPReqReceiving, b.HTTPReqFailed,
-	} {
-		e.series[i] = vu.reg.Series(m, tags)
-	}
+	onOwnStack(func() {
+		for i, m := range [9]*metrics.Metric{
+			b.HTTPReqs, b.HTTPReqDuration, b.HTTPReqBlocked, b.HTTPReqConnecting, b.HTTPReqTLS,
+			b.HTTPReqSending, b.HTTPReqWaiting, b.HTTPReqReceiving, b.HTTPReqFailed,
+		} {
+			e.series[i] = vu.reg.Series(m, tags)
+		}
+	})
 	if c.byHash == nil {
 		c.byHash = make(map[uint64][]*httpSeries)
 	}

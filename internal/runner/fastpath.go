@@ -27,7 +27,9 @@ type h1VU struct {
 	conn *h1.Conn
 	// old is the last connection closed: the next one takes its buffers.
 	old *h1.Conn
-	// stopAbort unregisters abortNow from the run's abort context.
+	// runAborts is set when the engine's abortVUs calls abortNow; otherwise
+	// stopAbort unregisters it from the VU's abort context.
+	runAborts bool
 	stopAbort func() bool
 	// req is the request being sent, here rather than on the stack.
 	req h1.Request
@@ -146,12 +148,13 @@ func (vu *VU) dialH1(abort context.Context, u *h1.URL, deadline time.Time) (*h1.
 	ctx, cancel := context.WithDeadline(httptrace.WithClientTrace(abort, vu.tracer.clientTrace()), deadline)
 	defer cancel()
 	h := &vu.h1
-	if h.stopAbort == nil && abort.Done() != nil {
+	if !h.runAborts && h.stopAbort == nil && abort.Done() != nil {
 		h.stopAbort = context.AfterFunc(abort, h.abortNow)
 	}
 	var nc net.Conn
 	var err error
-	onOwnStack(func() { nc, err = c.dialer.DialContext(ctx, "tcp", u.Addr()) })
+	target := *u // a copy: u itself stays on the caller's stack
+	onOwnStack(func() { nc, err = c.dialer.DialContext(ctx, "tcp", target.Addr()) })
 	if err != nil {
 		if abort.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = context.DeadlineExceeded

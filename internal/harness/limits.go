@@ -94,9 +94,11 @@ const (
 	memPerVU = 8 << 10
 	// memFloor is the least headroom over the live heap the limit leaves:
 	// live/memFloor, so a run that holds more than the plan's estimate
-	// (large bodies, many series) collects as often as with GOGC=25, never
-	// after every allocation.
-	memFloor = 4
+	// (large bodies, many series) collects about as often as with GOGC=50,
+	// never after every allocation. The price of the limit is more
+	// collections where it binds (10,000 VUs: about twice as many, see
+	// BENCHMARKS.md); GOGC=100 in the environment turns it off.
+	memFloor = 2
 )
 
 // limitMemory sets a soft memory limit (debug.SetMemoryLimit) sized from

@@ -66,6 +66,7 @@ func Run(ctx context.Context, cfg Config) int {
 	if err := checkResources(plan.MaxVUs, cfg.Embedded); err != nil {
 		return fail(exitcode.InvalidConfig, "%v", err)
 	}
+	defer limitMemory(plan.MaxVUs, cfg.Embedded)()
 
 	client := runner.NewClient(runner.ClientOptions{
 		Timeout: cfg.Timeout, Insecure: cfg.Insecure, MaxVUs: plan.MaxVUs, UserAgent: "driftload/" + cfg.Version,

@@ -6,11 +6,14 @@ import (
 )
 
 // recorderBatch is how many samples a recorder buffers before it moves them
-// into the shared series. A series lock is then taken once per sample of the
-// batch in a tight loop instead of once per request on the hot path. Every
-// VU has a recorder, so the buffer is also per-VU memory: 64 samples are
-// 1 KiB, about six requests' built-in samples.
-const recorderBatch = 64
+// into the shared series, each under its series' lock, in a tight loop.
+// Every VU has a recorder, so the buffer is per-VU memory: 16 samples are
+// 256 bytes, about one request's built-in samples and its check.
+const recorderBatch = 16
+
+// recentSeries is how many series a recorder finds by a linear search of
+// its list before it indexes them in a map.
+const recentSeries = 8
 
 type sample struct {
 	s *Series
@@ -20,9 +23,12 @@ type sample struct {
 // Recorder buffers one VU's samples and moves them into the registry in
 // batches. Its mutex is contended only by the registry's collector.
 type Recorder struct {
-	reg   *Registry
-	mu    sync.Mutex
-	cache map[uint64][]cacheEntry
+	reg *Registry
+	mu  sync.Mutex
+	// seen are the series resolved so far, in order; byHash indexes them
+	// once there are more than recentSeries (a VU records a handful).
+	seen   []cacheEntry
+	byHash map[uint64][]int
 	// recent are the entries Add used last, the next to replace at
 	// next: what a VU records once an iteration (its checks, iterations,
 	// iteration_duration, custom metrics) is found again without hashing.
@@ -33,6 +39,7 @@ type Recorder struct {
 
 // cacheEntry remembers a series under the tag order a caller used.
 type cacheEntry struct {
+	hash uint64
 	tags Tags
 	s    *Series
 }
@@ -86,13 +93,30 @@ func (r *Recorder) seriesLocked(k uint64, m *Metric, tags Tags) *Series {
 // entryLocked returns the cache entry of m with tags, which holds its own
 // copy of the tags.
 func (r *Recorder) entryLocked(k uint64, m *Metric, tags Tags) cacheEntry {
-	for _, e := range r.cache[k] {
-		if e.s.Metric == m && sameTags(e.tags, tags) {
-			return e
+	if r.byHash == nil {
+		for _, e := range r.seen {
+			if e.hash == k && e.s.Metric == m && sameTags(e.tags, tags) {
+				return e
+			}
+		}
+	} else {
+		for _, i := range r.byHash[k] {
+			if e := r.seen[i]; e.s.Metric == m && sameTags(e.tags, tags) {
+				return e
+			}
 		}
 	}
-	e := cacheEntry{tags: append(Tags(nil), tags...), s: r.reg.seriesFor(m, tags)}
-	r.cache[k] = append(r.cache[k], e)
+	e := cacheEntry{hash: k, tags: append(Tags(nil), tags...), s: r.reg.seriesFor(m, tags)}
+	r.seen = append(r.seen, e)
+	switch {
+	case r.byHash != nil:
+		r.byHash[k] = append(r.byHash[k], len(r.seen)-1)
+	case len(r.seen) > recentSeries:
+		r.byHash = make(map[uint64][]int, len(r.seen))
+		for i, e := range r.seen {
+			r.byHash[e.hash] = append(r.byHash[e.hash], i)
+		}
+	}
 	return e
 }
 

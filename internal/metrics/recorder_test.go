@@ -1,6 +1,9 @@
 package metrics
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // AddBatch and Registry.Series land samples in the same series as Add.
 func TestAddBatchAndRegistrySeriesMatchAdd(t *testing.T) {
@@ -52,6 +55,34 @@ func TestAddWithAReusedTagBuffer(t *testing.T) {
 		if s, _ := snap.Sink(want.metric, NewTags("check", want.name)); s.Count != want.n {
 			t.Errorf("%s{check:%s}: %d samples, want %d", want.metric, want.name, s.Count, want.n)
 		}
+	}
+}
+
+// A recorder finds its series by a list while it has few and by a map
+// beyond: either way each tag set, in any order, lands in its own series.
+func TestRecorderResolvesManySeries(t *testing.T) {
+	for _, n := range []int{1, recentSeries, recentSeries + 1, 5 * recentSeries} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			reg := NewRegistry()
+			m := reg.MustDefine("c", Counter, Default)
+			rec := reg.NewRecorder()
+			for round := 1; round <= 3; round++ {
+				for i := range n {
+					rec.Add(m, NewTags("i", fmt.Sprint(i), "k", "v"), float64(i))
+					rec.Add(m, NewTags("k", "v", "i", fmt.Sprint(i)), float64(i))
+				}
+			}
+			snap := reg.Snapshot()
+			if len(snap.Series) != n {
+				t.Fatalf("%d series, want %d", len(snap.Series), n)
+			}
+			for i := range n {
+				s, _ := snap.Sink("c", NewTags("i", fmt.Sprint(i), "k", "v"))
+				if s.Count != 6 || s.Sum != float64(6*i) {
+					t.Errorf("series i=%d: count %d sum %v, want 6 and %d", i, s.Count, s.Sum, 6*i)
+				}
+			}
+		})
 	}
 }
 

@@ -158,7 +158,7 @@ func (r *Registry) nextGaugeSeq() uint64 {
 // Recorders must not be shared between goroutines that record concurrently
 // unless the caller accepts the recorder's mutex as the point of contention.
 func (r *Registry) NewRecorder() *Recorder {
-	rec := &Recorder{reg: r, cache: make(map[uint64][]cacheEntry)}
+	rec := &Recorder{reg: r}
 	r.mu.Lock()
 	r.recorders = append(r.recorders, rec)
 	r.mu.Unlock()

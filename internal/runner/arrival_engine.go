@@ -184,9 +184,7 @@ func (a *arrival) dispatch(intended time.Time) {
 
 func (a *arrival) newVULocked() *arrivalVU {
 	e := a.e
-	vu := NewVU(e.plan.VUID(len(a.all)), e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
-	vu.useSlot(len(a.all))
-	vu.abort = e.abortCtx
+	vu := e.newVU(e.plan.VUID(len(a.all)), len(a.all))
 	vu.openModel = true
 	if e.opts.SetupVU != nil {
 		e.opts.SetupVU(vu)

@@ -24,6 +24,9 @@ type Builtins struct {
 	HTTPReqLatency    *metrics.Metric // Trend: completion minus the iteration's intended start
 	ScheduleLag       *metrics.Metric // Trend: how late iterations started
 	DroppedIterations *metrics.Metric // Counter: due iterations never run
+
+	// httpSeries are the series of the HTTP built-ins resolved so far.
+	httpSeries *httpSeriesTable
 }
 
 // BuiltinMetrics declares every built-in metric, in the order they are
@@ -76,5 +79,6 @@ func DefineBuiltins(reg *metrics.Registry) *Builtins {
 		HTTPReqLatency:    m["http_req_latency"],
 		ScheduleLag:       m["schedule_lag"],
 		DroppedIterations: m["dropped_iterations"],
+		httpSeries:        &httpSeriesTable{},
 	}
 }

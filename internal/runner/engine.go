@@ -94,6 +94,9 @@ type engine struct {
 	hardCtx context.Context
 	// abortCtx ends in-flight requests: only an interrupt or an abort does.
 	abortCtx context.Context
+	// vus are every VU made, for abortVUs.
+	vusMu sync.Mutex
+	vus   []*VU
 
 	mu     sync.Mutex
 	slots  []*vuSlot
@@ -126,6 +129,9 @@ func Run(ctx context.Context, opts Options) (out Outcome, err error) {
 		abortCtx: abortCtx,
 		exited:   make(chan struct{}, 1),
 	}
+	// Unregistered before the deferred abort above: the end of the run
+	// aborts nothing.
+	defer context.AfterFunc(abortCtx, e.abortVUs)()
 	out = Outcome{Start: time.Now()}
 	opts.Registry.SetStart(out.Start)
 	cpu0 := processCPU()
@@ -284,15 +290,36 @@ func (e *engine) freeSlotLocked() *vuSlot {
 			return s
 		}
 	}
-	vu := NewVU(e.plan.VUID(len(e.slots)), e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
-	vu.useSlot(len(e.slots))
-	vu.abort = e.abortCtx
+	vu := e.newVU(e.plan.VUID(len(e.slots)), len(e.slots))
 	if e.opts.SetupVU != nil {
 		e.opts.SetupVU(vu)
 	}
 	s := &vuSlot{vu: vu}
 	e.slots = append(e.slots, s)
 	return s
+}
+
+// newVU returns a new VU of the run, whose requests the run's abort ends.
+func (e *engine) newVU(id, slot int) *VU {
+	vu := NewVU(id, e.opts.Seed, e.opts.Client, e.opts.Registry, e.opts.Builtins)
+	vu.useSlot(slot)
+	vu.abort = e.abortCtx
+	vu.h1.runAborts = true
+	e.vusMu.Lock()
+	e.vus = append(e.vus, vu)
+	e.vusMu.Unlock()
+	return vu
+}
+
+// abortVUs fails the I/O of every request in flight: the run was
+// interrupted or aborted. One call for the run, not a context.AfterFunc per
+// VU (its bytes times 10,000).
+func (e *engine) abortVUs() {
+	e.vusMu.Lock()
+	defer e.vusMu.Unlock()
+	for _, vu := range e.vus {
+		vu.h1.abortNow()
+	}
 }
 
 func (e *engine) startLocked(s *vuSlot) {

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -196,5 +198,50 @@ func TestInvalidOptionsAreRejected(t *testing.T) {
 	f := newFixture()
 	if _, err := Run(context.Background(), f.opts(ConstantVUs{}, nil)); err == nil {
 		t.Fatal("an invalid executor and no iteration must be rejected")
+	}
+}
+
+// An interrupt ends the requests in flight at once, in both models: the
+// run aborts every VU's connection, not only what its context reaches.
+func TestInterruptEndsRequestsInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		exec Executor
+	}{
+		{"closed", NewConstantVUs(3, time.Minute)},
+		{"open", NewConstantArrivalRate(50, time.Minute, 3, 3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := make(chan struct{})
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select { // never answers on its own
+				case <-release:
+				case <-r.Context().Done():
+				}
+			}))
+			defer srv.Close()
+			defer close(release)
+			f := newFixture()
+			var sent, canceled atomic.Int64
+			it := func(ctx context.Context, vu *VU) {
+				sent.Add(1)
+				if r := vu.Do(ctx, &Request{Method: "GET", URL: srv.URL, Endpoint: "hang"}); r.Canceled {
+					canceled.Add(1)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(300*time.Millisecond, cancel)
+			start := time.Now()
+			out, err := Run(ctx, f.opts(tc.exec, it))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); !out.Interrupted || took > 20*time.Second {
+				t.Fatalf("interrupted %v after %s: want the run to end on the interrupt, long before the 60 s request timeout", out.Interrupted, took)
+			}
+			if sent.Load() == 0 || canceled.Load() != sent.Load() {
+				t.Fatalf("%d requests sent, %d came back canceled: want all", sent.Load(), canceled.Load())
+			}
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -26,11 +27,15 @@ type h1VU struct {
 	conn *h1.Conn
 	// old is the last connection closed: the next one takes its buffers.
 	old *h1.Conn
-	// stopAbort unregisters abortNow from the run's abort context.
+	// runAborts is set when the engine's abortVUs calls abortNow; otherwise
+	// stopAbort unregisters it from the VU's abort context.
+	runAborts bool
 	stopAbort func() bool
 	// rawURL parsed is url: a VU sends the same URL again and again.
 	rawURL string
 	url    h1.URL
+	// req is the request being sent, here rather than on the stack.
+	req h1.Request
 }
 
 // abortNow fails the I/O of a request in flight (the run was interrupted or
@@ -93,14 +98,19 @@ func (c *Client) fastPath(req *Request, h *h1VU) (h1.URL, bool) {
 // doH1 sends req over the VU's connection and reads the response. It sets
 // the tracer's instants as net/http's httptrace hooks would. It returns
 // either the response or the error of a failed dial.
-func (vu *VU) doH1(abort context.Context, req *Request, u h1.URL, deadline time.Time) (*h1.Response, error) {
+func (vu *VU) doH1(abort context.Context, req *Request, u *h1.URL, deadline time.Time) (*h1.Response, error) {
 	c := vu.client
 	h := &vu.h1
 	tr := vu.tracer
-	hreq := h1.Request{Method: req.Method, URL: u, UserAgent: c.userAgent, Header: req.Header, Body: req.Body}
+	hreq := &h.req
+	hreq.Method = req.Method
+	hreq.URL = *u
+	hreq.UserAgent = c.userAgent
+	hreq.Header = req.Header
+	hreq.Body = req.Body
 	for attempt := 0; ; attempt++ {
 		conn := h.conn
-		if conn != nil && (!conn.Serves(u) || !conn.Acquire()) {
+		if conn != nil && (!conn.Serves(*u) || !conn.Acquire()) {
 			c.dropConn(h)
 			conn = nil
 		}
@@ -121,15 +131,14 @@ func (vu *VU) doH1(abort context.Context, req *Request, u h1.URL, deadline time.
 			c.dropConn(h)
 			return nil, err
 		}
-		resp := conn.RoundTrip(&hreq)
+		resp := conn.RoundTrip(hreq)
 		tr.wroteRequest, tr.firstByte = resp.WroteRequest, resp.FirstByte
 		if resp.Retry && attempt == 0 {
 			// The server closed the idle connection (its keep-alive timeout)
 			// before reading the request: net/http would have noticed the
 			// close on its idle connection and dialled; do the same.
 			c.dropConn(h)
-			tr.getConn, tr.connectStart, tr.connectDone, tr.gotConn = time.Now(), time.Time{}, time.Time{}, time.Time{}
-			tr.wroteRequest, tr.firstByte = time.Time{}, time.Time{}
+			tr.instants = instants{getConn: time.Now()}
 			continue
 		}
 		if !resp.Keep || !conn.Release() {
@@ -144,25 +153,29 @@ func (vu *VU) doH1(abort context.Context, req *Request, u h1.URL, deadline time.
 // deadline and the dialer's own timeout. For an https URL it then runs the
 // TLS handshake, timed as the tracer's TLS instants, bounded by the
 // request's deadline and tlsHandshakeTimeout.
-func (vu *VU) dialH1(abort context.Context, u h1.URL, deadline time.Time) (*h1.Conn, error) {
+func (vu *VU) dialH1(abort context.Context, u *h1.URL, deadline time.Time) (*h1.Conn, error) {
 	c := vu.client
 	ctx, cancel := context.WithDeadline(httptrace.WithClientTrace(abort, vu.tracer.clientTrace()), deadline)
 	defer cancel()
 	h := &vu.h1
-	if h.stopAbort == nil && abort.Done() != nil {
+	if !h.runAborts && h.stopAbort == nil && abort.Done() != nil {
 		h.stopAbort = context.AfterFunc(abort, h.abortNow)
 	}
-	nc, err := vu.netDialer().DialContext(ctx, "tcp", u.Addr())
+	var nc net.Conn
+	var err error
+	target := *u // a copy: u itself stays on the caller's stack
+	onOwnStack(func() { nc, err = vu.netDialer().DialContext(ctx, "tcp", target.Addr()) })
 	if err != nil {
 		if abort.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = context.DeadlineExceeded
 		}
 		return nil, err
 	}
-	conn := h1.NewConn(nc, u, &c.h1, h.old)
+	conn := h1.NewConn(nc, *u, &c.h1, h.old)
 	h.old = nil
 	if u.TLS {
-		if err := vu.handshake(ctx, conn); err != nil {
+		onOwnStack(func() { err = vu.handshake(ctx, conn) })
+		if err != nil {
 			_ = conn.Close()
 			h.old = conn
 			return nil, err

@@ -420,7 +420,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	if u, ok := c.fastPath(req, &vu.h1); ok {
 		start = time.Now()
 		vu.tracer.getConn = start
-		ex, derr := vu.doH1(abort, req, u, start.Add(timeout))
+		ex, derr := vu.doH1(abort, req, &u, start.Add(timeout))
 		switch {
 		case derr != nil:
 			err = urlError(req.Method, req.URL, deadlineErr(derr))
@@ -439,6 +439,17 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 			return resp
 		}
 	}
+	vu.finish(abort, req, start, err)
+	return resp
+}
+
+// finish times and records the request Do sent at start; err is how it
+// failed. It is Do's second half, apart so that its locals are not on the
+// stack while the request waits for its response (see stack.go).
+//
+//go:noinline
+func (vu *VU) finish(abort context.Context, req *Request, start time.Time, err error) {
+	resp := &vu.resp
 	end := time.Now()
 	tr := vu.tracer
 	tr.mu.Lock()
@@ -456,7 +467,7 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 			resp.Canceled = true
 			resp.Err = abort.Err()
 			resp.Reason = ReasonCanceled
-			return resp
+			return
 		}
 		resp.Err = err
 		resp.TimedOut = errors.Is(err, context.DeadlineExceeded) || isTimeout(err)
@@ -465,7 +476,6 @@ func (vu *VU) Do(ctx context.Context, req *Request) *Response {
 	resp.Timings = timings
 	resp.Latency = vu.lag + end.Sub(start)
 	vu.recordHTTP(req, resp)
-	return resp
 }
 
 // doStd sends req through net/http, with httptrace timing.

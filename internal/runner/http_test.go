@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -137,5 +138,39 @@ func TestPreflight(t *testing.T) {
 	}
 	if time.Since(start) > 2*time.Second {
 		t.Fatal("pre-flight must give up within its timeout")
+	}
+}
+
+// VUs share the resolved series of the built-in HTTP metrics, and a VU
+// going round more distinct requests than it keeps at hand still records
+// each into its own series.
+func TestVUsShareHTTPSeries(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	for _, endpoints := range []int{1, len(httpSeriesCache{}.recent), len(httpSeriesCache{}.recent) + 2} {
+		t.Run(fmt.Sprint(endpoints), func(t *testing.T) {
+			f := newFixture()
+			vus := []*VU{NewVU(1, 1, f.client, f.reg, f.b), NewVU(2, 1, f.client, f.reg, f.b)}
+			for round := range 3 {
+				for e := range endpoints {
+					for _, vu := range vus {
+						req := Request{Method: "GET", URL: srv.URL, Endpoint: fmt.Sprint("e", e), Scenario: "s"}
+						if r := vu.Do(context.Background(), &req); !r.OK(200) {
+							t.Fatalf("round %d: %d %v", round, r.Status, r.Err)
+						}
+					}
+				}
+			}
+			for e := range endpoints {
+				req := Request{Method: "GET", Endpoint: fmt.Sprint("e", e), Scenario: "s"}
+				if a, b := vus[0].httpSeriesFor(&req, 200, ""), vus[1].httpSeriesFor(&req, 200, ""); a != b {
+					t.Errorf("endpoint e%d: the VUs hold different entries", e)
+				}
+				s, _ := f.reg.Snapshot().Sink("http_reqs", metrics.NewTags("endpoint", fmt.Sprint("e", e)))
+				if s.Sum != 6 {
+					t.Errorf("endpoint e%d: http_reqs %g, want 6", e, s.Sum)
+				}
+			}
+		})
 	}
 }

@@ -39,7 +39,9 @@ func TestLocalIPsDialLeavesThePortToConnect(t *testing.T) {
 		}
 		var got int
 		var gerr error
-		if err := raw.Control(func(fd uintptr) { got, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT) }); err != nil || gerr != nil {
+		if err := raw.Control(func(fd uintptr) {
+			got, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT)
+		}); err != nil || gerr != nil {
 			t.Fatalf("%s: getsockopt: %v %v", tc.name, err, gerr)
 		}
 		conn.Close()

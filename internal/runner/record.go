@@ -2,14 +2,16 @@ package runner
 
 import (
 	"hash/maphash"
+	"sync"
+	"sync/atomic"
 
 	"github.com/driftload/driftload/internal/metrics"
 )
 
 // httpSeries are the series one request's built-in samples go to, resolved
-// once per VU and distinct (endpoint, method, scenario, status, failure
-// reason, extra tags): recording a request then hashes nothing and takes the
-// recorder's lock once.
+// once per run and distinct (endpoint, method, scenario, status, failure
+// reason, extra tags), and shared by every VU: recording a request then
+// hashes nothing and takes the recorder's lock once.
 type httpSeries struct {
 	endpoint, method, scenario string
 	status                     int    // 0: transport error
@@ -21,13 +23,21 @@ type httpSeries struct {
 	series [9]*metrics.Series
 	// latency is resolved on first use: open-model runs only, so closed-model
 	// runs create no empty http_req_latency series.
-	latency *metrics.Series
+	latency atomic.Pointer[metrics.Series]
 }
 
-// httpSeriesCache is a VU's httpSeries by key hash, with the last hit first.
-type httpSeriesCache struct {
-	last   *httpSeries
+// httpSeriesTable is the run's httpSeries by key hash, one table for all
+// VUs: 10,000 VUs sending the same request hold one entry, not 10,000.
+type httpSeriesTable struct {
+	mu     sync.RWMutex
 	byHash map[uint64][]*httpSeries
+}
+
+// httpSeriesCache is the httpSeries a VU used last, most recent first: an
+// iteration of up to len(recent) distinct requests finds them here without
+// the table's lock.
+type httpSeriesCache struct {
+	recent [4]*httpSeries
 }
 
 var seriesSeed = maphash.MakeSeed()
@@ -69,16 +79,41 @@ func (e *httpSeries) matches(req *Request, status int, reason string) bool {
 }
 
 // httpSeriesFor returns the series of req with status and failure reason,
-// resolving them on first use.
+// resolving them on first use in the run.
 func (vu *VU) httpSeriesFor(req *Request, status int, reason string) *httpSeries {
 	c := &vu.httpCache
-	if e := c.last; e != nil && e.matches(req, status, reason) {
-		return e
-	}
-	h := httpKeyHash(req, status, reason)
-	for _, e := range c.byHash[h] {
+	for i, e := range c.recent {
+		if e == nil {
+			break
+		}
 		if e.matches(req, status, reason) {
-			c.last = e
+			copy(c.recent[1:i+1], c.recent[:i])
+			c.recent[0] = e
+			return e
+		}
+	}
+	e := vu.builtins.httpSeries.get(vu, req, status, reason)
+	copy(c.recent[1:], c.recent[:len(c.recent)-1])
+	c.recent[0] = e
+	return e
+}
+
+// get returns the run's entry for req with status and reason, making it on
+// first use.
+func (t *httpSeriesTable) get(vu *VU, req *Request, status int, reason string) *httpSeries {
+	h := httpKeyHash(req, status, reason)
+	t.mu.RLock()
+	for _, e := range t.byHash[h] {
+		if e.matches(req, status, reason) {
+			t.mu.RUnlock()
+			return e
+		}
+	}
+	t.mu.RUnlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.byHash[h] {
+		if e.matches(req, status, reason) {
 			return e
 		}
 	}
@@ -88,17 +123,18 @@ func (vu *VU) httpSeriesFor(req *Request, status int, reason string) *httpSeries
 	}
 	tags := vu.httpTags(req, status, reason)
 	b := vu.builtins
-	for i, m := range [9]*metrics.Metric{
-		b.HTTPReqs, b.HTTPReqDuration, b.HTTPReqBlocked, b.HTTPReqConnecting, b.HTTPReqTLS,
-		b.HTTPReqSending, b.HTTPReqWaiting, b.HTTPReqReceiving, b.HTTPReqFailed,
-	} {
-		e.series[i] = vu.reg.Series(m, tags)
+	onOwnStack(func() {
+		for i, m := range [9]*metrics.Metric{
+			b.HTTPReqs, b.HTTPReqDuration, b.HTTPReqBlocked, b.HTTPReqConnecting, b.HTTPReqTLS,
+			b.HTTPReqSending, b.HTTPReqWaiting, b.HTTPReqReceiving, b.HTTPReqFailed,
+		} {
+			e.series[i] = vu.reg.Series(m, tags)
+		}
+	})
+	if t.byHash == nil {
+		t.byHash = make(map[uint64][]*httpSeries)
 	}
-	if c.byHash == nil {
-		c.byHash = make(map[uint64][]*httpSeries)
-	}
-	c.byHash[h] = append(c.byHash[h], e)
-	c.last = e
+	t.byHash[h] = append(t.byHash[h], e)
 	return e
 }
 
@@ -145,10 +181,13 @@ func (vu *VU) recordHTTP(req *Request, resp *Response) {
 	copy(ss[:], e.series[:])
 	n := len(e.series)
 	if vu.openModel {
-		if e.latency == nil {
-			e.latency = vu.reg.Series(vu.builtins.HTTPReqLatency, vu.httpTags(req, status, reason))
+		lat := e.latency.Load()
+		if lat == nil {
+			// Two VUs may both resolve it: the registry returns one series.
+			lat = vu.reg.Series(vu.builtins.HTTPReqLatency, vu.httpTags(req, status, reason))
+			e.latency.Store(lat)
 		}
-		ss[n], vs[n] = e.latency, ms(resp.Latency)
+		ss[n], vs[n] = lat, ms(resp.Latency)
 		n++
 	}
 	vu.Recorder.AddBatch(ss[:n], vs[:n])

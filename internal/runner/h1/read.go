@@ -16,7 +16,7 @@ const (
 	// readBuf is a connection's initial read buffer: a response's status
 	// line and headers must fit (it grows up to maxHeader); bodies larger
 	// than what is buffered are read straight into the body buffer.
-	readBuf = 1 << 10
+	readBuf = 512
 	// maxHeader is net/http's default limit on response header bytes, the
 	// heads of informational responses included.
 	maxHeader = 10 << 20

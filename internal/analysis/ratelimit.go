@@ -73,23 +73,30 @@ func JudgeLimit(successes, limited []time.Duration, expected int, window time.Du
 	}
 	v.OverLimit = v.Observed > expected
 
+	v.EarlyLimited, v.EarlyAt, v.EarlyCount = firstEarly(successes, limited, expected, window, 0)
+	v.OK = !v.OverLimit && !v.EarlyLimited
+
+	v.explain(window, v.Observed, fmtOffset)
+	return v
+}
+
+// firstEarly finds the first 429 at t with fewer than expected successes
+// in (t-before, t+after]: after > 0 counts the successes sent just after
+// the 429 that the server may have seen before it.
+func firstEarly(successes, limited []time.Duration, expected int, before, after time.Duration) (early bool, at time.Duration, count int) {
 	ok := slices.Clone(successes)
 	slices.Sort(ok)
 	rej := slices.Clone(limited)
 	slices.Sort(rej)
 	for _, t := range rej {
-		// Successes in (t-w, t]: those <= t minus those <= t-w.
-		in := sort.Search(len(ok), func(i int) bool { return ok[i] > t }) -
-			sort.Search(len(ok), func(i int) bool { return ok[i] > t-window })
+		// Successes in (t-before, t+after]: those <= t+after minus those <= t-before.
+		in := sort.Search(len(ok), func(i int) bool { return ok[i] > t+after }) -
+			sort.Search(len(ok), func(i int) bool { return ok[i] > t-before })
 		if in < expected {
-			v.EarlyLimited, v.EarlyAt, v.EarlyCount = true, t, in
-			break
+			return true, t, in
 		}
 	}
-	v.OK = !v.OverLimit && !v.EarlyLimited
-
-	v.explain(window, v.Observed, fmtOffset)
-	return v
+	return false, 0, 0
 }
 
 // JudgeLimitWithin is JudgeLimit for offsets measured on the client: the
@@ -97,8 +104,9 @@ func JudgeLimit(successes, limited []time.Duration, expected int, window time.Du
 // server-side distance can differ from the client-side one by up to tol, the
 // longest round trip (at most a quarter window is used). A verdict fails
 // only when it holds for every placement: more than the limit within
-// window − tol; a 429 with fewer than the limit within window + tol before
-// it. Observed stays the plain estimate.
+// window − tol; a 429 with fewer than the limit from window + tol before
+// it, counting those up to tol after it (sent later, maybe seen first).
+// Observed stays the plain estimate.
 func JudgeLimitWithin(successes, limited []time.Duration, expected int, window, tol time.Duration) LimitVerdict {
 	v := JudgeLimit(successes, limited, expected, window)
 	if expected <= 0 || window <= 0 {
@@ -109,9 +117,8 @@ func JudgeLimitWithin(successes, limited []time.Duration, expected int, window, 
 		return v
 	}
 	surelyOver := MaxInWindow(successes, window-tol)
-	early := JudgeLimit(successes, limited, expected, window+tol)
 	v.OverLimit = surelyOver > expected
-	v.EarlyLimited, v.EarlyAt, v.EarlyCount = early.EarlyLimited, early.EarlyAt, early.EarlyCount
+	v.EarlyLimited, v.EarlyAt, v.EarlyCount = firstEarly(successes, limited, expected, window+tol, tol)
 	v.OK = !v.OverLimit && !v.EarlyLimited
 	v.explain(window, surelyOver, func(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) })
 	return v

@@ -314,6 +314,11 @@ func TestJudgeEnforcementTolerance(t *testing.T) {
 		{"success at the window edge", append(grid(0, 10, 2*s, 0), 60*s-100*time.Microsecond), nil, ms1, false, false},
 		{"success at the window edge, no tolerance", append(grid(0, 10, 2*s, 0), 60*s-100*time.Microsecond), nil, 0, true, false},
 		{"clearly over", grid(0, 30, 2*s, 0), nil, ms1, true, false},
+		// Two clients: the 10th success was sent 0.5 ms after the 429, within
+		// the round trip, so the server may have seen it first.
+		{"success just after the 429", append(grid(0, 9, 2*s, 0), 30*s+500*time.Microsecond), []time.Duration{30 * s}, ms1, false, false},
+		{"success just after the 429, no tolerance", append(grid(0, 9, 2*s, 0), 30*s+500*time.Microsecond), []time.Duration{30 * s}, 0, false, true},
+		{"success well after the 429", append(grid(0, 9, 2*s, 0), 30*s+5*ms1), []time.Duration{30 * s}, ms1, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -98,11 +98,12 @@ type engine struct {
 	vusMu sync.Mutex
 	vus   []*VU
 
-	mu     sync.Mutex
-	slots  []*vuSlot
-	active []*vuSlot // in activation order
-	wg     sync.WaitGroup
-	exited chan struct{} // a VU goroutine ended
+	mu      sync.Mutex
+	slots   []*vuSlot
+	running int       // slots whose goroutine runs
+	active  []*vuSlot // in activation order
+	wg      sync.WaitGroup
+	exited  chan struct{} // a VU goroutine ended
 
 	lastSent, lastReceived int64
 }
@@ -228,12 +229,7 @@ loop:
 func (e *engine) idle() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for _, s := range e.slots {
-		if s.running {
-			return false
-		}
-	}
-	return true
+	return e.running == 0
 }
 
 // scale sets the number of active VUs to n. VUs beyond n stop after their
@@ -326,6 +322,7 @@ func (e *engine) startLocked(s *vuSlot) {
 	ctx, cancel := context.WithCancel(e.hardCtx)
 	s.cancel = cancel
 	s.running = true
+	e.running++
 	s.stopping.Store(false)
 	e.wg.Add(1)
 	go e.loop(ctx, s)
@@ -350,6 +347,7 @@ func (e *engine) loop(ctx context.Context, s *vuSlot) {
 	s.cancel()
 	e.mu.Lock()
 	s.running = false
+	e.running--
 	if s.timer != nil {
 		s.timer.Stop()
 		s.timer = nil

@@ -114,7 +114,7 @@ for i in $(seq 0 $((P - 1))); do
 	"$work/rusage" -o "$work/ru-$i.txt" -- timeout -k 10 -s INT "$limit" \
 		"$work/driftload" http GET "$url" "${profile[@]}" --segment "$i/$P" --start-in "${START_IN}s" \
 		--local-ips "127.0.0.$lo-127.0.0.$hi" --out "$work/part-$i.json" \
-		--quiet --no-color --checkpoint 0 >"$work/driftload-$i.out" 2>&1 &
+		--quiet --no-color >"$work/driftload-$i.out" 2>&1 &
 	tool_pids+=($!)
 done
 

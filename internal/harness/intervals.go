@@ -49,6 +49,11 @@ type intervals struct {
 	// service is each interval's service time and drops, for telling a
 	// saturated target from a generator short of VUs.
 	service []intervalService
+	// late is the most an interval was closed after its end: how far
+	// behind its own clock driftload ran. Samples are placed in the
+	// interval open when they are collected, so a late close moves them
+	// into a later interval.
+	late time.Duration
 }
 
 // intervalService is one interval's median service time (http_req_duration)
@@ -72,7 +77,9 @@ func newIntervals(inst scenario.Instance, reg *metrics.Registry, plan runner.Pla
 
 func (iv *intervals) tick(elapsed time.Duration) {
 	for elapsed-iv.start >= iv.every {
-		iv.close(iv.start + iv.every)
+		end := iv.start + iv.every
+		iv.late = max(iv.late, elapsed-end)
+		iv.close(end)
 	}
 }
 

@@ -20,6 +20,9 @@ func judgeRun(cfg Config, out runner.Outcome, snap *metrics.Snapshot, planEnd ti
 	if iters, ok := snap.Sink("iterations", nil); ok && wall > 0 {
 		r.AchievedRate = iters.Sum / wall
 	}
+	if iv != nil {
+		r.IntervalClockLateMs = float64(iv.late) / float64(time.Millisecond)
+	}
 	if !out.OpenModel {
 		return r
 	}

@@ -76,3 +76,29 @@ func TestJudgeSearchGivesTheSaturationReason(t *testing.T) {
 		t.Errorf("valid %v, failed %v: a saturated target is a finding, not a failed run", run.Valid, f.Failed)
 	}
 }
+
+// A tick that comes late closes every interval it passed at once: the
+// lateness is the most a close came after its interval's end, and the
+// run's validity record carries it.
+func TestIntervalClockLateness(t *testing.T) {
+	reg := metrics.NewRegistry()
+	runner.DefineBuiltins(reg)
+	iv := newIntervals(nil, reg, runner.NewConstantVUs(2, 20*time.Second).Plan())
+	step := iv.every
+	iv.tick(step)             // on time
+	iv.tick(2*step + step/10) // a tenth late
+	if iv.late != step/10 {
+		t.Fatalf("late %s after a tick a tenth of %s late", iv.late, step)
+	}
+	iv.tick(6*step + step/2) // four intervals closed at once, the first 3.5 steps late
+	if want := 3*step + step/2; iv.late != want {
+		t.Fatalf("late %s, want %s", iv.late, want)
+	}
+	if n := len(iv.timeline.Intervals); n != 6 {
+		t.Fatalf("%d intervals closed, want 6", n)
+	}
+	r := judgeRun(Config{}, runner.Outcome{}, reg.Snapshot(), 20*time.Second, iv)
+	if want := float64(iv.late) / float64(time.Millisecond); r.IntervalClockLateMs != want {
+		t.Errorf("run: interval_clock_late_ms %g, want %g", r.IntervalClockLateMs, want)
+	}
+}

@@ -246,3 +246,27 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+// An interval clock that ran more than half an interval late is said in
+// the summary; within half an interval it is not.
+func TestSummarySaysWhenTheIntervalClockRanLate(t *testing.T) {
+	for _, tc := range []struct {
+		lateMs float64
+		want   bool
+	}{{0, false}, {499, false}, {501, true}, {20000, true}} {
+		r := sampleResult(t)
+		r.Timeline = &Timeline{StepSeconds: 1}
+		r.Run.IntervalClockLateMs = tc.lateMs
+		var buf bytes.Buffer
+		if err := WriteSummary(&buf, r, SummaryOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(buf.String(), "interval clock ran up to")
+		if got != tc.want {
+			t.Errorf("late %g ms: said %v, want %v\n%s", tc.lateMs, got, tc.want, buf.String())
+		}
+		if tc.lateMs == 20000 && !strings.Contains(buf.String(), "ran up to 20s late (intervals of 1s)") {
+			t.Errorf("late 20 s: %s", buf.String())
+		}
+	}
+}

@@ -139,6 +139,10 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 	if r.Run.TargetSaturated {
 		fmt.Fprintf(&b, "    %s\n", r.Run.SaturationReason)
 	}
+	if tl := r.Timeline; tl != nil && tl.StepSeconds > 0 && r.Run.IntervalClockLateMs > 500*tl.StepSeconds {
+		fmt.Fprintf(&b, "    %s driftload's interval clock ran up to %s late (intervals of %s): the timeline places samples in later intervals than they happened; totals and percentiles are exact\n",
+			p.Bad("!"), FormatDuration(r.Run.IntervalClockLateMs), FormatDuration(1000*tl.StepSeconds))
+	}
 	for _, reason := range r.Run.InvalidReasons {
 		fmt.Fprintf(&b, "    %s %s\n", p.Bad("✗ invalid run:"), reason)
 	}

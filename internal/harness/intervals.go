@@ -75,11 +75,18 @@ func newIntervals(inst scenario.Instance, reg *metrics.Registry, plan runner.Pla
 	return iv
 }
 
+// tick is the run's clock: it closes every interval that ended by elapsed
+// and remembers how late the first of them closed.
 func (iv *intervals) tick(elapsed time.Duration) {
-	for elapsed-iv.start >= iv.every {
-		end := iv.start + iv.every
+	if end := iv.start + iv.every; elapsed >= end {
 		iv.late = max(iv.late, elapsed-end)
-		iv.close(end)
+	}
+	iv.closeUpTo(elapsed)
+}
+
+func (iv *intervals) closeUpTo(elapsed time.Duration) {
+	for elapsed-iv.start >= iv.every {
+		iv.close(iv.start + iv.every)
 	}
 }
 
@@ -115,9 +122,10 @@ func (iv *intervals) retarget(plan runner.Plan, at time.Duration) {
 	iv.plan, iv.planAt = plan, at
 }
 
-// finish closes the last, possibly partial, interval.
+// finish closes the intervals the run's drain (ticks stop while VUs finish
+// their iterations) went past, and the last, possibly partial, one.
 func (iv *intervals) finish(total time.Duration) {
-	iv.tick(total)
+	iv.closeUpTo(total)
 	if total > iv.start {
 		iv.close(total)
 	}

@@ -97,6 +97,13 @@ func TestIntervalClockLateness(t *testing.T) {
 	if n := len(iv.timeline.Intervals); n != 6 {
 		t.Fatalf("%d intervals closed, want 6", n)
 	}
+	// The drain after the last tick (ticks stop while VUs finish their
+	// iterations) is not lateness.
+	before := iv.late
+	iv.finish(20 * step)
+	if iv.late != before {
+		t.Fatalf("finish after a drain moved late from %s to %s", before, iv.late)
+	}
 	r := judgeRun(Config{}, runner.Outcome{}, reg.Snapshot(), 20*time.Second, iv)
 	if want := float64(iv.late) / float64(time.Millisecond); r.IntervalClockLateMs != want {
 		t.Errorf("run: interval_clock_late_ms %g, want %g", r.IntervalClockLateMs, want)

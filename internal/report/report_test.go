@@ -265,7 +265,7 @@ func TestSummarySaysWhenTheIntervalClockRanLate(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("late %g ms: said %v, want %v\n%s", tc.lateMs, got, tc.want, buf.String())
 		}
-		if tc.lateMs == 20000 && !strings.Contains(buf.String(), "ran up to 20s late (intervals of 1s)") {
+		if tc.lateMs == 20000 && !strings.Contains(buf.String(), "\n  LOAD\n    ! driftload's interval clock ran up to 20s late (intervals of 1s)") {
 			t.Errorf("late 20 s: %s", buf.String())
 		}
 	}

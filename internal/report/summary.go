@@ -123,8 +123,15 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		}
 	}
 
-	if r.Run.Model == "open" {
+	clockLate := r.Timeline != nil && r.Timeline.StepSeconds > 0 && r.Run.IntervalClockLateMs > 500*r.Timeline.StepSeconds
+	if r.Run.Model == "open" || clockLate {
 		fmt.Fprintf(&b, "\n  %s\n", p.Bold("LOAD"))
+	}
+	if clockLate {
+		fmt.Fprintf(&b, "    %s driftload's interval clock ran up to %s late (intervals of %s): the timeline places samples in later intervals than they happened; totals and percentiles are exact\n",
+			p.Bad("!"), FormatDuration(r.Run.IntervalClockLateMs), FormatDuration(1000*r.Timeline.StepSeconds))
+	}
+	if r.Run.Model == "open" {
 		fmt.Fprintf(&b, "    open model: offered %s it/s, achieved %s it/s; %d dropped; scheduler late p99 %s; driftload CPU %.0f%%\n",
 			trimFloat(round(r.Run.OfferedRate, 2)), trimFloat(round(r.Run.AchievedRate, 2)), r.Run.DroppedIterations,
 			FormatDuration(r.Run.SchedulerLateP99Ms), 100*r.Run.CPU)
@@ -138,10 +145,6 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 	}
 	if r.Run.TargetSaturated {
 		fmt.Fprintf(&b, "    %s\n", r.Run.SaturationReason)
-	}
-	if tl := r.Timeline; tl != nil && tl.StepSeconds > 0 && r.Run.IntervalClockLateMs > 500*tl.StepSeconds {
-		fmt.Fprintf(&b, "    %s driftload's interval clock ran up to %s late (intervals of %s): the timeline places samples in later intervals than they happened; totals and percentiles are exact\n",
-			p.Bad("!"), FormatDuration(r.Run.IntervalClockLateMs), FormatDuration(1000*tl.StepSeconds))
 	}
 	for _, reason := range r.Run.InvalidReasons {
 		fmt.Fprintf(&b, "    %s %s\n", p.Bad("✗ invalid run:"), reason)

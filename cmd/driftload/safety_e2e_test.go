@@ -216,8 +216,12 @@ func TestEndlessBodyKeepsMemoryBounded(t *testing.T) {
 	}
 	maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10 // KiB on Linux
 	t.Logf("peak RSS %d MiB", maxRSS>>20)
-	if maxRSS > 100<<20 {
-		t.Errorf("peak RSS %d MiB, want under 100 MiB", maxRSS>>20)
+	// The server writes an endless body as fast as loopback takes it (about
+	// 1 GB/s): a client that kept it would pass gigabytes in 30 s. Bounded,
+	// the run peaks at 31-44 MiB on a quiet machine; a loaded CI machine,
+	// whose GC runs late, once reached 100 MiB, hence the margin.
+	if maxRSS > 200<<20 {
+		t.Errorf("peak RSS %d MiB, want under 200 MiB", maxRSS>>20)
 	}
 	r := readResult(t, filepath.Join(dir, "http_test_results.json"))
 	byReason, _ := r["failures"].(map[string]any)["by_reason"].(map[string]any)

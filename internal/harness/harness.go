@@ -157,6 +157,7 @@ func Run(ctx context.Context, cfg Config) int {
 			Seed:      cfg.Seed,
 			Segment:   resolved.segment,
 			Tick:      tick,
+			OnStart:   intervals.begin,
 			OnTick: func(elapsed time.Duration) string {
 				elapsed += offset
 				intervals.tick(elapsed)

@@ -50,9 +50,10 @@ type intervals struct {
 	// saturated target from a generator short of VUs.
 	service []intervalService
 	// late is the most an interval was closed after its end: how far
-	// behind its own clock driftload ran. Samples are placed in the
-	// interval open when they are collected, so a late close moves them
-	// into a later interval.
+	// behind its own clock driftload ran. Samples are placed by the time
+	// they were recorded (the registry's clock, see begin), so a late
+	// close moves none into a later interval; but it says driftload was
+	// short of CPU, and its timings with it.
 	late time.Duration
 }
 
@@ -75,6 +76,13 @@ func newIntervals(inst scenario.Instance, reg *metrics.Registry, plan runner.Pla
 	return iv
 }
 
+// begin starts the registry's interval clock at a run's (or a search
+// level's) start, the instant the run's elapsed time counts from: interval k
+// of it is the timeline's k-th interval from iv.start.
+func (iv *intervals) begin(start time.Time) {
+	iv.reg.SetIntervals(start, iv.every)
+}
+
 // tick is the run's clock: it closes every interval that ended by elapsed
 // and remembers how late the first of them closed.
 func (iv *intervals) tick(elapsed time.Duration) {
@@ -86,12 +94,18 @@ func (iv *intervals) tick(elapsed time.Duration) {
 
 func (iv *intervals) closeUpTo(elapsed time.Duration) {
 	for elapsed-iv.start >= iv.every {
-		iv.close(iv.start + iv.every)
+		iv.close(iv.start+iv.every, false)
 	}
 }
 
-func (iv *intervals) close(end time.Duration) {
-	snap := iv.reg.CloseInterval()
+// close ends the interval open from iv.start at end; the last of a run (or
+// a search level) also takes whatever was recorded after it.
+func (iv *intervals) close(end time.Duration, last bool) {
+	closeInterval := iv.reg.CloseInterval
+	if last {
+		closeInterval = iv.reg.CloseLastInterval
+	}
+	snap := closeInterval()
 	snap.Elapsed = end - iv.start
 	si := scenario.Interval{
 		Start: iv.start, End: end, VUs: iv.plan.VUsAt(end - 1 - iv.planAt),
@@ -125,9 +139,11 @@ func (iv *intervals) retarget(plan runner.Plan, at time.Duration) {
 // finish closes the intervals the run's drain (ticks stop while VUs finish
 // their iterations) went past, and the last, possibly partial, one.
 func (iv *intervals) finish(total time.Duration) {
-	iv.closeUpTo(total)
+	for total-iv.start > iv.every {
+		iv.close(iv.start+iv.every, false)
+	}
 	if total > iv.start {
-		iv.close(total)
+		iv.close(total, true)
 	}
 }
 

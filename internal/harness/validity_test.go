@@ -1,8 +1,10 @@
 package harness
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/driftload/driftload/internal/analysis"
@@ -108,4 +110,40 @@ func TestIntervalClockLateness(t *testing.T) {
 	if want := float64(iv.late) / float64(time.Millisecond); r.IntervalClockLateMs != want {
 		t.Errorf("run: interval_clock_late_ms %g, want %g", r.IntervalClockLateMs, want)
 	}
+}
+
+// A driftload short of CPU ticks late and closes several intervals at once;
+// the timeline still shows each request in the interval it was recorded in
+// (it used to put them all in the first interval closed, the rest empty).
+func TestLateTicksKeepTheTimelineWhereRequestsHappened(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := metrics.NewRegistry()
+		b := runner.DefineBuiltins(reg)
+		iv := newIntervals(nil, reg, runner.NewConstantVUs(2, 20*time.Second).Plan())
+		step := iv.every
+		start := time.Now()
+		iv.begin(start)
+		rec := reg.NewRecorder()
+		for i := range 9 {
+			for range i + 1 {
+				rec.Add(b.HTTPReqs, metrics.NewTags("endpoint", "e"), 1)
+			}
+			time.Sleep(step)
+			if i%3 == 2 {
+				iv.tick(time.Since(start)) // three intervals at once
+			}
+		}
+		time.Sleep(step / 2)
+		iv.finish(time.Since(start))
+		var got []int64
+		for _, row := range iv.timeline.Intervals {
+			got = append(got, row.Requests)
+		}
+		if want := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 0}; fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("requests per interval %v, want %v", got, want)
+		}
+		if want := 2 * step; iv.late != want {
+			t.Errorf("late %s, want %s", iv.late, want)
+		}
+	})
 }

@@ -21,7 +21,8 @@ type sample struct {
 }
 
 // Recorder buffers one VU's samples and moves them into the registry in
-// batches. Its mutex is contended only by the registry's collector.
+// batches, each sample into the interval of the moment it was recorded. Its
+// mutex is contended only by the registry's collector.
 type Recorder struct {
 	reg *Registry
 	mu  sync.Mutex
@@ -34,7 +35,9 @@ type Recorder struct {
 	// iteration_duration, custom metrics) is found again without hashing.
 	recent [4]cacheEntry
 	next   int
-	buf    []sample
+	// buf holds samples of one interval of the registry's clock, bufAt.
+	buf   []sample
+	bufAt int64
 }
 
 // cacheEntry remembers a series under the tag order a caller used.
@@ -122,8 +125,9 @@ func (r *Recorder) entryLocked(k uint64, m *Metric, tags Tags) cacheEntry {
 
 // Add records v for metric m with tags. For a Rate, any non-zero v is a pass.
 func (r *Recorder) Add(m *Metric, tags Tags, v float64) {
+	at := r.reg.interval()
 	r.mu.Lock()
-	r.addLocked(r.recentLocked(m, tags), v)
+	r.addLocked(r.recentLocked(m, tags), v, at)
 	r.mu.Unlock()
 }
 
@@ -141,8 +145,9 @@ func (r *Recorder) recentLocked(m *Metric, tags Tags) *Series {
 
 // AddTo records v into a series resolved earlier with Series.
 func (r *Recorder) AddTo(s *Series, v float64) {
+	at := r.reg.interval()
 	r.mu.Lock()
-	r.addLocked(s, v)
+	r.addLocked(s, v, at)
 	r.mu.Unlock()
 }
 
@@ -150,9 +155,10 @@ func (r *Recorder) AddTo(s *Series, v float64) {
 // once: one request's built-in samples, for example. The slices must have
 // the same length.
 func (r *Recorder) AddBatch(ss []*Series, vs []float64) {
+	at := r.reg.interval()
 	r.mu.Lock()
 	for i, s := range ss {
-		r.addLocked(s, vs[i])
+		r.addLocked(s, vs[i], at)
 	}
 	r.mu.Unlock()
 }
@@ -166,15 +172,20 @@ func (r *Recorder) AddBool(m *Metric, tags Tags, ok bool) {
 	r.Add(m, tags, v)
 }
 
-func (r *Recorder) addLocked(s *Series, v float64) {
+// addLocked records v, recorded in interval at of the registry's clock.
+func (r *Recorder) addLocked(s *Series, v float64, at int64) {
 	if s.Metric.Type == Gauge {
 		// Gauges are last-value: apply at once so the order across VUs holds.
 		seq := r.reg.nextGaugeSeq()
 		s.mu.Lock()
 		s.total.addGauge(v, seq)
-		s.interval.addGauge(v, seq)
+		s.intervalAt(at).addGauge(v, seq)
 		s.mu.Unlock()
 		return
+	}
+	if at != r.bufAt {
+		r.flushLocked()
+		r.bufAt = at
 	}
 	if r.buf == nil {
 		r.buf = make([]sample, 0, recorderBatch)
@@ -197,7 +208,7 @@ func (r *Recorder) flushLocked() {
 		// Into the interval only: it joins the total when the interval
 		// closes (see Series).
 		smp.s.mu.Lock()
-		smp.s.interval.Add(smp.v)
+		smp.s.intervalAt(r.bufAt).Add(smp.v)
 		smp.s.mu.Unlock()
 	}
 	r.buf = r.buf[:0]

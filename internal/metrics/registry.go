@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,38 +18,106 @@ type Metric struct {
 
 // Series is one metric with one exact tag set. Its sinks are guarded by its
 // own mutex, taken only when a recorder flushes a batch, never per sample.
-// A sample goes into the interval sink alone, which is merged into the
-// total when the interval closes (merges are exact), so each sample is
-// recorded once; the series' cumulative state is the total and the open
-// interval together. Gauges are the exception: their last value must be
-// ordered across recorders, so a gauge sample goes into both at once.
+// A sample goes into the interval sink of the moment it was recorded alone,
+// which is merged into the total when the interval closes (merges are
+// exact), so each sample is recorded once; the series' cumulative state is
+// the total and the open intervals together. Gauges are the exception: their
+// last value must be ordered across recorders, so a gauge sample goes into
+// the total and its interval at once.
 type Series struct {
 	Metric *Metric
 	Tags   Tags // sorted by key
 
-	mu       sync.Mutex
-	total    *Sink
-	interval *Sink
+	mu    sync.Mutex
+	total *Sink
+	// intervals[i] holds the samples recorded in interval open+i of the
+	// registry's clock: intervals[0] is the one the collector closes next,
+	// later ones fill while it runs behind (a saturated process).
+	open      int64
+	intervals []*Sink
+	spare     *Sink
+}
+
+// maxAhead bounds how many intervals past the open one a series keeps
+// apart; a sample further ahead joins the last of them.
+const maxAhead = 4096
+
+func newSeries(m *Metric, tags Tags, open int64) *Series {
+	return &Series{Metric: m, Tags: tags, total: NewSink(m.Type), open: open, intervals: []*Sink{NewSink(m.Type)}}
+}
+
+// intervalAt is the sink of interval e; a sample of an interval already
+// closed, or recorded without a clock (e < 0), goes into the open one.
+// s.mu must be held.
+func (s *Series) intervalAt(e int64) *Sink {
+	i := e - s.open
+	if e < 0 || i <= 0 {
+		return s.intervals[0]
+	}
+	i = min(i, maxAhead)
+	for int64(len(s.intervals)) <= i {
+		sink := s.spare
+		if sink == nil {
+			sink = NewSink(s.Metric.Type)
+		}
+		s.spare = nil
+		s.intervals = append(s.intervals, sink)
+	}
+	return s.intervals[i]
 }
 
 // cumulative returns a copy of everything s recorded; s.mu must be held.
 func (s *Series) cumulative() *Sink {
 	sink := s.total.Clone()
 	if s.Metric.Type != Gauge {
-		sink.Merge(s.interval)
+		for _, iv := range s.intervals {
+			sink.Merge(iv)
+		}
 	}
 	return sink
 }
 
-// closeInterval returns the open interval's copy and starts a new one,
-// moving its samples into the total; s.mu must be held.
-func (s *Series) closeInterval() *Sink {
-	sink := s.interval.Clone()
-	if s.Metric.Type != Gauge {
-		s.total.Merge(s.interval)
+// foldIntervals moves every later interval's samples into the open one;
+// s.mu must be held.
+func (s *Series) foldIntervals() {
+	first := s.intervals[0]
+	for _, later := range s.intervals[1:] {
+		first.Merge(later)
+		later.Reset()
+		s.spare = later
 	}
-	s.interval.Reset()
+	clear(s.intervals[1:])
+	s.intervals = s.intervals[:1]
+}
+
+// closeInterval returns a copy of the open interval and opens the next,
+// moving its samples into the total; last takes every later interval's
+// samples into it first (the end of a run). s.mu must be held.
+func (s *Series) closeInterval(last bool) *Sink {
+	if last {
+		s.foldIntervals()
+	}
+	first := s.intervals[0]
+	sink := first.Clone()
+	if s.Metric.Type != Gauge {
+		s.total.Merge(first)
+	}
+	first.Reset()
+	if len(s.intervals) > 1 {
+		s.spare = first
+		copy(s.intervals, s.intervals[1:])
+		s.intervals[len(s.intervals)-1] = nil
+		s.intervals = s.intervals[:len(s.intervals)-1]
+	}
+	s.open++
 	return sink
+}
+
+// intervalClock divides time into the timeline's intervals: interval k
+// holds what was recorded in [origin + k·every, origin + (k+1)·every).
+type intervalClock struct {
+	origin time.Time
+	every  time.Duration
 }
 
 // Registry owns a run's metrics and series and the recorders that feed them.
@@ -60,6 +129,10 @@ type Registry struct {
 	recorders []*Recorder
 	start     time.Time
 	gaugeSeq  uint64
+	// clock places samples in intervals by when they were recorded; open is
+	// the interval every series' intervals[0] holds (guarded by mu).
+	clock atomic.Pointer[intervalClock]
+	open  int64
 }
 
 // NewRegistry returns an empty registry whose clock for Counter rates starts now.
@@ -83,6 +156,37 @@ func (r *Registry) Start() time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.start
+}
+
+// SetIntervals starts the timeline's clock: from now on a sample belongs to
+// the interval of the moment it is recorded, interval k being
+// [origin + k·every, origin + (k+1)·every), however late CloseInterval is
+// called for it. The next CloseInterval closes interval 0; anything
+// recorded before joins it. A search's next level restarts the clock.
+func (r *Registry) SetIntervals(origin time.Time, every time.Duration) {
+	if every <= 0 {
+		return
+	}
+	r.mu.Lock()
+	r.clock.Store(&intervalClock{origin: origin, every: every})
+	r.open = 0
+	all := r.allSeriesLocked()
+	r.mu.Unlock()
+	for _, s := range all {
+		s.mu.Lock()
+		s.foldIntervals()
+		s.open = 0
+		s.mu.Unlock()
+	}
+}
+
+// interval is the clock's interval now, or -1 before SetIntervals.
+func (r *Registry) interval() int64 {
+	c := r.clock.Load()
+	if c == nil {
+		return -1
+	}
+	return int64(time.Since(c.origin) / c.every)
 }
 
 // Define declares a metric, or returns the existing one of the same name. It
@@ -135,7 +239,7 @@ func (r *Registry) seriesFor(m *Metric, tags Tags) *Series {
 	if s, ok := r.series[key]; ok {
 		return s
 	}
-	s := &Series{Metric: m, Tags: sorted, total: NewSink(m.Type), interval: NewSink(m.Type)}
+	s := newSeries(m, sorted, r.open)
 	r.series[key] = s
 	return s
 }
@@ -179,21 +283,46 @@ func (r *Registry) Collect() {
 // Snapshot collects pending samples and returns a copy of every series'
 // cumulative totals, with the time elapsed since the start.
 func (r *Registry) Snapshot() *Snapshot {
-	return r.snapshot(false)
+	return r.snapshot(totals)
 }
 
-// CloseInterval collects pending samples and returns what was recorded since
-// the previous CloseInterval (or the start), then starts a new interval.
+// CloseInterval collects pending samples and returns what was recorded in
+// the open interval (since the previous CloseInterval, or the start, when
+// the clock is not set), then opens the next.
 func (r *Registry) CloseInterval() *Snapshot {
-	return r.snapshot(true)
+	return r.snapshot(closeOne)
 }
 
-func (r *Registry) snapshot(interval bool) *Snapshot {
-	r.Collect()
-	r.mu.Lock()
+// CloseLastInterval is CloseInterval for a run's last interval: it also
+// holds everything recorded after it.
+func (r *Registry) CloseLastInterval() *Snapshot {
+	return r.snapshot(closeLast)
+}
+
+type snapshotKind int
+
+const (
+	totals snapshotKind = iota
+	closeOne
+	closeLast
+)
+
+func (r *Registry) allSeriesLocked() []*Series {
 	all := make([]*Series, 0, len(r.series))
 	for _, s := range r.series {
 		all = append(all, s)
+	}
+	return all
+}
+
+func (r *Registry) snapshot(kind snapshotKind) *Snapshot {
+	r.Collect()
+	r.mu.Lock()
+	// Series made from here on open at the next interval, as the ones
+	// listed do once closed below.
+	all := r.allSeriesLocked()
+	if kind != totals {
+		r.open++
 	}
 	metrics := append([]*Metric(nil), r.order...)
 	start := r.start
@@ -203,10 +332,10 @@ func (r *Registry) snapshot(interval bool) *Snapshot {
 	for _, s := range all {
 		s.mu.Lock()
 		var sink *Sink
-		if interval {
-			sink = s.closeInterval()
-		} else {
+		if kind == totals {
 			sink = s.cumulative()
+		} else {
+			sink = s.closeInterval(kind == closeLast)
 		}
 		s.mu.Unlock()
 		snap.Series = append(snap.Series, SeriesSnapshot{Metric: s.Metric, Tags: s.Tags, Sink: sink})

@@ -1,8 +1,11 @@
 package metrics
 
 import (
+	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 func TestSubMetricMergesEverySeriesWithTheTags(t *testing.T) {
@@ -155,4 +158,80 @@ func TestSnapshotsCountEverySampleOnceAcrossIntervals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A collector that runs behind (a saturated process) closes intervals late;
+// each sample still lands in the interval of the moment it was recorded;
+// the last interval takes everything recorded after it, and nothing is lost.
+func TestSamplesLandInTheIntervalTheyWereRecordedIn(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := NewRegistry()
+		c := reg.MustDefine("c", Counter, Default)
+		g := reg.MustDefine("g", Gauge, Default)
+		tr := reg.MustDefine("t", Trend, Time)
+		rec := reg.NewRecorder()
+		rec.Add(c, nil, 100) // before the clock: joins interval 0
+		reg.SetIntervals(time.Now(), time.Second)
+		time.Sleep(time.Second / 2)
+		// Intervals 0..5 get 1..6 samples, but the collector closes only
+		// after every third, and closes the three at once.
+		var got []int64
+		closeOne := func() {
+			s, _ := reg.CloseInterval().Sink("c", nil)
+			got = append(got, int64(s.Sum))
+		}
+		for i := range 6 {
+			for range i + 1 {
+				rec.Add(c, nil, 1)
+				rec.Add(tr, nil, float64(i))
+			}
+			rec.Add(g, nil, float64(i))
+			time.Sleep(time.Second)
+			if i%3 == 2 {
+				closeOne()
+				closeOne()
+				closeOne()
+			}
+		}
+		rec.Add(c, nil, 10) // in 6, the run's last
+		time.Sleep(3 * time.Second)
+		rec.Add(c, nil, 1000) // in 9, after the run's end
+		last, _ := reg.CloseLastInterval().Sink("c", nil)
+		got = append(got, int64(last.Sum))
+		want := []int64{101, 2, 3, 4, 5, 6, 1010}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("intervals hold %v, want %v", got, want)
+		}
+		snap := reg.Snapshot()
+		total, _ := snap.Sink("c", nil)
+		trend, _ := snap.Sink("t", nil)
+		gauge, _ := snap.Sink("g", nil)
+		if total.Sum != 1131 || trend.Count != 21 || gauge.Value != 5 || gauge.Count != 6 {
+			t.Fatalf("totals: counter %g (want 1131), trend %d samples (want 21), gauge %g of %d (want 5 of 6)",
+				total.Sum, trend.Count, gauge.Value, gauge.Count)
+		}
+	})
+}
+
+// A search level restarts the clock: what the last one left joins the new
+// first interval, and the numbering starts again.
+func TestSetIntervalsRestartsTheClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		reg := NewRegistry()
+		c := reg.MustDefine("c", Counter, Default)
+		rec := reg.NewRecorder()
+		reg.SetIntervals(time.Now(), time.Second)
+		time.Sleep(5 * time.Second)
+		rec.Add(c, nil, 1) // interval 5, never closed under this clock
+		rec.Flush()
+		reg.SetIntervals(time.Now(), time.Second)
+		rec.Add(c, nil, 2)
+		time.Sleep(time.Second)
+		rec.Add(c, nil, 4)
+		first, _ := reg.CloseInterval().Sink("c", nil)
+		second, _ := reg.CloseInterval().Sink("c", nil)
+		if first.Sum != 3 || second.Sum != 4 {
+			t.Fatalf("intervals %g and %g, want 3 and 4", first.Sum, second.Sum)
+		}
+	})
 }

@@ -84,9 +84,10 @@ type Run struct {
 	// that found a free VU (p99, ms): the generator's own delay.
 	SchedulerLateP99Ms float64 `json:"scheduler_late_p99_ms,omitempty"`
 	// IntervalClockLateMs is the most a timeline interval was closed after
-	// its end (ms). Beyond half an interval, samples sit in later intervals
-	// than the ones they happened in (totals and percentiles stay exact);
-	// the summary says so.
+	// its end (ms): how long driftload's own collector waited for a CPU.
+	// Samples are placed by when they were recorded, so the timeline holds;
+	// beyond half an interval the summary warns that driftload's timings
+	// may include its VUs' wait for a CPU.
 	IntervalClockLateMs float64 `json:"interval_clock_late_ms,omitempty"`
 	// CPU is driftload's CPU time over wall time and cores (1 = saturated).
 	CPU float64 `json:"cpu"`

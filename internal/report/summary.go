@@ -128,7 +128,7 @@ func WriteSummary(w io.Writer, r *Result, opts SummaryOptions) error {
 		fmt.Fprintf(&b, "\n  %s\n", p.Bold("LOAD"))
 	}
 	if clockLate {
-		fmt.Fprintf(&b, "    %s driftload's interval clock ran up to %s late (intervals of %s): the timeline places samples in later intervals than they happened; totals and percentiles are exact\n",
+		fmt.Fprintf(&b, "    %s driftload's interval clock ran up to %s late (intervals of %s): driftload was short of CPU, so its timings may include time its VUs waited to run (run fewer VUs a process, or split the run with --segment)\n",
 			p.Bad("!"), FormatDuration(r.Run.IntervalClockLateMs), FormatDuration(1000*r.Timeline.StepSeconds))
 	}
 	if r.Run.Model == "open" {

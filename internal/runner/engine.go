@@ -32,6 +32,9 @@ type Options struct {
 	Segment *ExecutionSegment
 	// SetupVU, when set, runs once when a VU is created (attach per-VU state to vu.Data).
 	SetupVU func(vu *VU)
+	// OnStart, when set, runs once with the instant the run's clock starts
+	// (Outcome.Start), before any VU runs.
+	OnStart func(start time.Time)
 	// Tick is the cadence of OnTick (default 1 s).
 	Tick time.Duration
 	// OnTick runs every Tick with the time since the start; returning a
@@ -135,6 +138,9 @@ func Run(ctx context.Context, opts Options) (out Outcome, err error) {
 	defer context.AfterFunc(abortCtx, e.abortVUs)()
 	out = Outcome{Start: time.Now()}
 	opts.Registry.SetStart(out.Start)
+	if opts.OnStart != nil {
+		opts.OnStart(out.Start)
+	}
 	cpu0 := processCPU()
 	defer func() {
 		if wall := out.End.Sub(out.Start); wall > 0 {

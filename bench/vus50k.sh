@@ -67,8 +67,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/driftload-vus50k.XXXXXX")
 target_pids=()
 tool_pids=()
 sampler_pid=""
+watchdog_pid=""
 cleanup() {
 	[[ -z "$sampler_pid" ]] || kill "$sampler_pid" 2>/dev/null || true
+	[[ -z "$watchdog_pid" ]] || pkill -P "$watchdog_pid" 2>/dev/null || true
+	[[ -z "$watchdog_pid" ]] || kill "$watchdog_pid" 2>/dev/null || true
 	for pid in "${tool_pids[@]}"; do
 		# rusage ignores SIGTERM; its child, timeout(1), passes it on.
 		pkill -TERM -P "$pid" 2>/dev/null || true
@@ -117,6 +120,15 @@ for i in $(seq 0 $((P - 1))); do
 		--quiet --no-color >"$work/driftload-$i.out" 2>&1 &
 	tool_pids+=($!)
 done
+
+# A process that outlived timeout(1)'s SIGINT by 5 s is stalled: SIGQUIT
+# makes the Go runtime print every goroutine's stack into its output
+# (driftload-I.out, kept with KEEP=1) before the SIGKILL 10 s after the INT.
+(
+	sleep $((limit + 5))
+	pkill -QUIT -f "^$work/driftload http" 2>/dev/null && log "SIGQUIT to the driftload processes still running: goroutine dumps in $work/driftload-*.out"
+) &
+watchdog_pid=$!
 
 # Established connections to the port, counted by the kernel every 2 s
 # (an ss of 50,000 sockets costs CPU too) until the driftload processes end;

@@ -102,19 +102,27 @@ func (c *Conn) read(p []byte) (int, error) {
 // readStep is the callback of read's RawConn.Read.
 func (c *Conn) readStep(fd uintptr) bool {
 	x := &c.x
-	n, errno := rawRead(fd, x.p)
+	n, again, err := c.readFD(fd, x.p)
+	if again {
+		return false
+	}
+	x.n, x.err, x.done = n, err, true
+	return true
+}
+
+// readFD is one read of the socket for the callbacks: again when nothing
+// is there yet, else the bytes read or the error net.Conn's Read returns.
+func (c *Conn) readFD(fd uintptr, p []byte) (n int, again bool, err error) {
+	n, errno := rawRead(fd, p)
 	switch {
 	case errno == syscall.EAGAIN:
-		return false
+		return 0, true, nil
 	case errno != 0:
-		x.err = c.opError("read", errno)
+		return 0, false, c.opError("read", errno)
 	case n == 0:
-		x.err = io.EOF
-	default:
-		x.n = n
+		return 0, false, io.EOF
 	}
-	x.done = true
-	return true
+	return n, false, nil
 }
 
 // sendAndWait writes head and body (nil: none) and waits for the first
@@ -181,14 +189,12 @@ func (c *Conn) exchangeStep(fd uintptr) bool {
 		c.resp.WroteRequest = time.Now()
 		return n < x.size // a partial write: the caller writes the rest
 	}
-	n, errno := rawRead(fd, c.buf)
+	n, again, err := c.readFD(fd, c.buf)
 	switch {
-	case errno == syscall.EAGAIN:
+	case again:
 		return false
-	case errno != 0:
-		x.rerr = c.opError("read", errno)
-	case n == 0:
-		x.rerr = io.EOF
+	case err != nil:
+		x.rerr = err
 	default:
 		x.read = n
 		c.resp.FirstByte = time.Now()

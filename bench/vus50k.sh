@@ -126,8 +126,9 @@ done
 # (driftload-I.out, kept with KEEP=1) before the SIGKILL 10 s after the INT.
 (
 	sleep $((limit + 5))
-	pkill -QUIT -f "^$work/driftload http" 2>/dev/null && log "SIGQUIT to the driftload processes still running: goroutine dumps in $work/driftload-*.out"
-) &
+	pkill -QUIT -f "^$work/driftload http" 2>/dev/null &&
+		log "SIGQUIT to the driftload processes still running: goroutine dumps in $work/driftload-*.out" 2>&3
+) 3>&2 2>/dev/null &
 watchdog_pid=$!
 
 # Established connections to the port, counted by the kernel every 2 s

@@ -45,7 +45,7 @@ func (c *checkpointer) tick(elapsed time.Duration, timeline *report.Timeline) {
 		return // the previous checkpoint is still being written
 	}
 	c.last = elapsed
-	snap := c.reg.Snapshot()
+	snap := c.reg.LiveSnapshot()
 	start := c.reg.Start()
 	c.wg.Add(1)
 	go func() {

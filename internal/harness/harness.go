@@ -147,6 +147,20 @@ func Run(ctx context.Context, cfg Config) int {
 	// drive runs one executor; offset places it in the whole run (a max-rate
 	// search holds its levels one after another).
 	drive := func(exec runner.Executor, offset time.Duration) (runner.Outcome, error) {
+		col := newCollector(offset, func(elapsed time.Duration) string {
+			intervals.tick(elapsed)
+			live.tick(elapsed)
+			checkpoint.tick(elapsed, intervals.snapshot())
+			if !hasAbortOnFail(sets) {
+				return ""
+			}
+			failed := append(windows.Breached(elapsed), threshold.AbortCheck(sets, measurer{reg.LiveSnapshot()}, elapsed)...)
+			if len(failed) == 0 {
+				return ""
+			}
+			return fmt.Sprintf("threshold %s %s failed (abortOnFail)", failed[0].Metric, failed[0].Expr)
+		})
+		defer col.stop()
 		return runner.Run(ctx, runner.Options{
 			Executor:  exec,
 			Iteration: inst.Iteration,
@@ -157,21 +171,11 @@ func Run(ctx context.Context, cfg Config) int {
 			Seed:      cfg.Seed,
 			Segment:   resolved.segment,
 			Tick:      tick,
-			OnStart:   intervals.begin,
-			OnTick: func(elapsed time.Duration) string {
-				elapsed += offset
-				intervals.tick(elapsed)
-				live.tick(elapsed)
-				checkpoint.tick(elapsed, intervals.snapshot())
-				if !hasAbortOnFail(sets) {
-					return ""
-				}
-				failed := append(windows.Breached(elapsed), threshold.AbortCheck(sets, measurer{reg.Snapshot()}, elapsed)...)
-				if len(failed) == 0 {
-					return ""
-				}
-				return fmt.Sprintf("threshold %s %s failed (abortOnFail)", failed[0].Metric, failed[0].Expr)
+			OnStart: func(start time.Time) {
+				intervals.begin(start)
+				col.begin(start)
 			},
+			OnTick: col.tick,
 		})
 	}
 	var out runner.Outcome

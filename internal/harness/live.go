@@ -128,7 +128,7 @@ func (l *live) draw(st liveState) {
 func (l *live) state(elapsed time.Duration) liveState {
 	since := (elapsed - l.last).Seconds()
 	l.last = elapsed
-	snap := l.reg.Snapshot()
+	snap := l.reg.LiveSnapshot()
 	sink := func(name string) *metrics.Sink {
 		if s, ok := snap.Sink(name, nil); ok {
 			return s

@@ -31,7 +31,7 @@ func (p *progress) tick(elapsed time.Duration) {
 	}
 	since := elapsed - p.last
 	p.last = elapsed
-	snap := p.reg.Snapshot()
+	snap := p.reg.LiveSnapshot()
 	reqs, _ := snap.Sink("http_reqs", nil)
 	failed, _ := snap.Sink("http_req_failed", nil)
 	rate, _ := failed.Stat("rate", 0, elapsed)

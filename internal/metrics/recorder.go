@@ -5,11 +5,21 @@ import (
 	"sync"
 )
 
-// recorderBatch is how many samples a recorder buffers before it moves them
-// into the shared series, each under its series' lock, in a tight loop.
-// Every VU has a recorder, so the buffer is per-VU memory: 16 samples are
-// 256 bytes, about one request's built-in samples and its check.
-const recorderBatch = 16
+// recorderStart is the capacity of a recorder's buffer: 12 samples are
+// 288 bytes, one request's built-in samples and its check. Every VU has a
+// recorder, so it is per-VU memory; a busier VU's buffer grows to what it
+// records between two collections.
+const recorderStart = 12
+
+// A recorder holds up to recorderSelfFlush samples before it moves them
+// into their series itself rather than wait for the collector (a VU that
+// records faster than the registry is collected, or a collector short of
+// CPU), and then skips a series another goroutine holds, keeping its
+// samples; only past recorderBacklog does it wait for the locks.
+const (
+	recorderSelfFlush = 4 * recorderStart
+	recorderBacklog   = 1024
+)
 
 // recentSeries is how many series a recorder finds by a linear search of
 // its list before it indexes them in a map.
@@ -18,11 +28,22 @@ const recentSeries = 8
 type sample struct {
 	s *Series
 	v float64
+	// at is the interval of the registry's clock the sample was recorded in.
+	at int32
 }
 
-// Recorder buffers one VU's samples and moves them into the registry in
-// batches, each sample into the interval of the moment it was recorded. Its
-// mutex is contended only by the registry's collector.
+// Recorder buffers one VU's samples until the registry collects them (see
+// Registry.Collect), each sample tagged with the interval of the moment it
+// was recorded. A VU takes no lock but its recorder's, which only the
+// collector contends for, and then only to copy the buffer out.
+//
+// VUs used to move their samples into the shared series themselves, under
+// each series' lock: with thousands of VU goroutines on a few cores, a VU
+// preempted while it held one (its thread descheduled by the OS, then by
+// the runtime) ran again only after every other runnable goroutine, and
+// the VUs queued on that lock (a mutex in starvation mode hands it over in
+// order, each handover a trip through the scheduler) stalled 12,500-VU
+// runs for minutes.
 type Recorder struct {
 	reg *Registry
 	mu  sync.Mutex
@@ -35,9 +56,7 @@ type Recorder struct {
 	// iteration_duration, custom metrics) is found again without hashing.
 	recent [4]cacheEntry
 	next   int
-	// buf holds samples of one interval of the registry's clock, bufAt.
-	buf   []sample
-	bufAt int64
+	buf    []sample
 }
 
 // cacheEntry remembers a series under the tag order a caller used.
@@ -173,7 +192,7 @@ func (r *Recorder) AddBool(m *Metric, tags Tags, ok bool) {
 }
 
 // addLocked records v, recorded in interval at of the registry's clock.
-func (r *Recorder) addLocked(s *Series, v float64, at int64) {
+func (r *Recorder) addLocked(s *Series, v float64, at int32) {
 	if s.Metric.Type == Gauge {
 		// Gauges are last-value: apply at once so the order across VUs holds.
 		seq := r.reg.nextGaugeSeq()
@@ -183,33 +202,46 @@ func (r *Recorder) addLocked(s *Series, v float64, at int64) {
 		s.mu.Unlock()
 		return
 	}
-	if at != r.bufAt {
-		r.flushLocked()
-		r.bufAt = at
-	}
 	if r.buf == nil {
-		r.buf = make([]sample, 0, recorderBatch)
+		r.buf = make([]sample, 0, recorderStart)
 	}
-	r.buf = append(r.buf, sample{s, v})
-	if len(r.buf) >= recorderBatch {
-		r.flushLocked()
+	r.buf = append(r.buf, sample{s, v, at})
+	if len(r.buf) >= recorderSelfFlush {
+		r.flushLocked(len(r.buf) >= recorderBacklog)
 	}
 }
 
-// Flush moves buffered samples into their series.
+// Flush moves buffered samples into their series now, without waiting for
+// the collector.
 func (r *Recorder) Flush() {
 	r.mu.Lock()
-	r.flushLocked()
+	r.flushLocked(true)
 	r.mu.Unlock()
 }
 
-func (r *Recorder) flushLocked() {
+// flushLocked moves buffered samples into their series; unless wait, it
+// keeps those whose series another goroutine holds.
+func (r *Recorder) flushLocked(wait bool) {
+	kept := r.buf[:0]
 	for _, smp := range r.buf {
-		// Into the interval only: it joins the total when the interval
-		// closes (see Series).
-		smp.s.mu.Lock()
-		smp.s.intervalAt(r.bufAt).Add(smp.v)
+		if wait {
+			smp.s.mu.Lock()
+		} else if !smp.s.mu.TryLock() {
+			kept = append(kept, smp)
+			continue
+		}
+		smp.s.intervalAt(smp.at).Add(smp.v)
 		smp.s.mu.Unlock()
 	}
-	r.buf = r.buf[:0]
+	r.buf = kept
+}
+
+// recordSamples moves samples into their series' intervals (they join the
+// totals when the interval closes, see Series), each under its series' lock.
+func recordSamples(smps []sample) {
+	for _, smp := range smps {
+		smp.s.mu.Lock()
+		smp.s.intervalAt(smp.at).Add(smp.v)
+		smp.s.mu.Unlock()
+	}
 }

@@ -136,3 +136,62 @@ func BenchmarkRecordRequest(b *testing.B) {
 		rec.AddBatch(ss, vs)
 	}
 }
+
+// A VU's Add takes no series' lock while the collector keeps up, and past
+// that skips a series another goroutine holds (one preempted in the middle
+// of recording) until its backlog is full: a busy series does not stop it.
+func TestABusySeriesDoesNotStopTheRecorder(t *testing.T) {
+	reg := NewRegistry()
+	c := reg.MustDefine("c", Counter, Default)
+	free := reg.MustDefine("free", Counter, Default)
+	rec := reg.NewRecorder()
+	busy := reg.Series(c, nil)
+	busy.mu.Lock()
+	const n = recorderBacklog/2 - 1 // the buffer stays below the backlog
+	for range n {
+		rec.Add(c, nil, 1)
+		rec.Add(free, nil, 1)
+	}
+	if got := len(rec.buf); got < n || got >= recorderBacklog {
+		t.Fatalf("%d samples buffered with a series busy, want %d to %d", got, n, recorderBacklog-1)
+	}
+	if freeNow := reg.Series(free, nil); freeNow.intervals[0].Sum == 0 {
+		t.Fatal("the recorder did not move the free series' samples itself")
+	}
+	busy.mu.Unlock()
+	snap := reg.Snapshot()
+	busySum, _ := snap.Sink("c", nil)
+	freeSum, _ := snap.Sink("free", nil)
+	if busySum.Sum != n || freeSum.Sum != n {
+		t.Fatalf("collected %g and %g, want %d each", busySum.Sum, freeSum.Sum, n)
+	}
+}
+
+// An interval's collection does not wait for a recorder its goroutine
+// holds: those samples join a later interval; the final collections wait
+// for them.
+func TestCollectionsDoNotWaitForABusyRecorder(t *testing.T) {
+	reg := NewRegistry()
+	c := reg.MustDefine("c", Counter, Default)
+	idle, held := reg.NewRecorder(), reg.NewRecorder()
+	idle.Add(c, nil, 1)
+	held.Add(c, nil, 10)
+	held.mu.Lock() // its VU is in the middle of an Add, and preempted
+	first, _ := reg.CloseInterval().Sink("c", nil)
+	live, _ := reg.LiveSnapshot().Sink("c", nil)
+	if first.Sum != 1 || live.Sum != 1 {
+		t.Fatalf("with a recorder held: interval %g, live totals %g, want 1 and 1", first.Sum, live.Sum)
+	}
+	done := make(chan float64)
+	go func() {
+		last, _ := reg.CloseLastInterval().Sink("c", nil)
+		done <- last.Sum
+	}()
+	held.mu.Unlock()
+	if got := <-done; got != 10 {
+		t.Fatalf("the last interval holds %g, want the held recorder's 10", got)
+	}
+	if total, _ := reg.Snapshot().Sink("c", nil); total.Sum != 11 {
+		t.Fatalf("totals %g, want 11", total.Sum)
+	}
+}

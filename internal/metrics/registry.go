@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -49,8 +50,8 @@ func newSeries(m *Metric, tags Tags, open int64) *Series {
 // intervalAt is the sink of interval e; a sample of an interval already
 // closed, or recorded without a clock (e < 0), goes into the open one.
 // s.mu must be held.
-func (s *Series) intervalAt(e int64) *Sink {
-	i := e - s.open
+func (s *Series) intervalAt(e int32) *Sink {
+	i := int64(e) - s.open
 	if e < 0 || i <= 0 {
 		return s.intervals[0]
 	}
@@ -133,6 +134,10 @@ type Registry struct {
 	// the interval every series' intervals[0] holds (guarded by mu).
 	clock atomic.Pointer[intervalClock]
 	open  int64
+	// collectMu makes collections one at a time; it guards scratch, the
+	// buffer a recorder's samples are copied into.
+	collectMu sync.Mutex
+	scratch   []sample
 }
 
 // NewRegistry returns an empty registry whose clock for Counter rates starts now.
@@ -181,12 +186,12 @@ func (r *Registry) SetIntervals(origin time.Time, every time.Duration) {
 }
 
 // interval is the clock's interval now, or -1 before SetIntervals.
-func (r *Registry) interval() int64 {
+func (r *Registry) interval() int32 {
 	c := r.clock.Load()
 	if c == nil {
 		return -1
 	}
-	return int64(time.Since(c.origin) / c.every)
+	return int32(min(time.Since(c.origin)/c.every, math.MaxInt32))
 }
 
 // Define declares a metric, or returns the existing one of the same name. It
@@ -269,15 +274,55 @@ func (r *Registry) NewRecorder() *Recorder {
 	return rec
 }
 
-// Collect moves every recorder's pending samples into the series. Call it
-// before reading a snapshot.
+// Collect moves every recorder's pending samples into the series, waiting
+// for a recorder its goroutine holds at the moment. Call it before reading
+// a snapshot.
 func (r *Registry) Collect() {
+	r.collect(true)
+}
+
+// collect takes each recorder's buffer under its lock (a copy, so the VU
+// keeps its buffer) and records the samples outside it. Unless wait, a
+// recorder whose goroutine still holds it after a second try is left for
+// the next collection: that goroutine may have been preempted and wait
+// behind every runnable goroutine, and a run's collection must not wait
+// with it. Its samples then join a later interval than they belong to.
+// Recording them takes each series' lock, which VUs take only when the
+// collector falls behind (see Recorder).
+func (r *Registry) collect(wait bool) {
 	r.mu.Lock()
 	recs := append([]*Recorder(nil), r.recorders...)
 	r.mu.Unlock()
+	r.collectMu.Lock()
+	defer r.collectMu.Unlock()
+	var busy []*Recorder
 	for _, rec := range recs {
-		rec.Flush()
+		if !rec.mu.TryLock() {
+			busy = append(busy, rec)
+			continue
+		}
+		r.drainLocked(rec)
 	}
+	// The second try comes after all the others: most were in the middle
+	// of an Add on another core. (A runtime.Gosched here would send the
+	// collector to the back of the global run queue, behind every VU.)
+	for _, rec := range busy {
+		if wait {
+			rec.mu.Lock()
+		} else if !rec.mu.TryLock() {
+			continue
+		}
+		r.drainLocked(rec)
+	}
+}
+
+// drainLocked copies rec's samples out, releases rec.mu (held by the
+// caller) and records them; r.collectMu must be held.
+func (r *Registry) drainLocked(rec *Recorder) {
+	r.scratch = append(r.scratch[:0], rec.buf...)
+	rec.buf = rec.buf[:0]
+	rec.mu.Unlock()
+	recordSamples(r.scratch)
 }
 
 // Snapshot collects pending samples and returns a copy of every series'
@@ -286,9 +331,18 @@ func (r *Registry) Snapshot() *Snapshot {
 	return r.snapshot(totals)
 }
 
+// LiveSnapshot is Snapshot for views of a run in progress (progress, live
+// metrics, checkpoints, abortOnFail checks): it does not wait for a
+// recorder its goroutine holds (see collect), whose samples then show in a
+// later snapshot.
+func (r *Registry) LiveSnapshot() *Snapshot {
+	return r.snapshot(live)
+}
+
 // CloseInterval collects pending samples and returns what was recorded in
 // the open interval (since the previous CloseInterval, or the start, when
-// the clock is not set), then opens the next.
+// the clock is not set), then opens the next. Like LiveSnapshot it does not
+// wait for a recorder its goroutine holds.
 func (r *Registry) CloseInterval() *Snapshot {
 	return r.snapshot(closeOne)
 }
@@ -303,6 +357,7 @@ type snapshotKind int
 
 const (
 	totals snapshotKind = iota
+	live
 	closeOne
 	closeLast
 )
@@ -316,12 +371,12 @@ func (r *Registry) allSeriesLocked() []*Series {
 }
 
 func (r *Registry) snapshot(kind snapshotKind) *Snapshot {
-	r.Collect()
+	r.collect(kind == totals || kind == closeLast)
 	r.mu.Lock()
 	// Series made from here on open at the next interval, as the ones
 	// listed do once closed below.
 	all := r.allSeriesLocked()
-	if kind != totals {
+	if kind == closeOne || kind == closeLast {
 		r.open++
 	}
 	metrics := append([]*Metric(nil), r.order...)
@@ -332,7 +387,7 @@ func (r *Registry) snapshot(kind snapshotKind) *Snapshot {
 	for _, s := range all {
 		s.mu.Lock()
 		var sink *Sink
-		if kind == totals {
+		if kind == totals || kind == live {
 			sink = s.cumulative()
 		} else {
 			sink = s.closeInterval(kind == closeLast)

@@ -216,7 +216,6 @@ func (a *arrival) worker(av *arrivalVU) {
 			break
 		}
 	}
-	av.vu.Recorder.Flush()
 }
 
 func (a *arrival) maybeDrainedLocked() {

@@ -91,19 +91,22 @@ func TestSegmentsMergeIntoOneRun(t *testing.T) {
 	}
 }
 
-// runSegments runs `driftload ARGS --segment I/N --start-in 2s --out
+// runSegments runs `driftload ARGS --segment I/N --start-at T --out
 // part-I.json` N times at once in dir and returns the parts; ok lists the
-// exit codes a segment may end with.
+// exit codes a segment may end with. T is one instant 3 s ahead for all
+// (--start-in would count from each process's own start, which a loaded
+// machine spreads over hundreds of milliseconds).
 func runSegments(t *testing.T, dir string, n int, ok []int, args ...string) []string {
 	t.Helper()
 	var wg sync.WaitGroup
+	startAt := time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)
 	parts := make([]string, n)
 	for i := range n {
 		parts[i] = filepath.Join(dir, fmt.Sprintf("part-%d.json", i))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cmd := exec.Command(binary, append(args, "--segment", fmt.Sprintf("%d/%d", i, n), "--start-in", "2s", "--quiet", "--out", parts[i])...)
+			cmd := exec.Command(binary, append(args, "--segment", fmt.Sprintf("%d/%d", i, n), "--start-at", startAt, "--quiet", "--out", parts[i])...)
 			cmd.Dir = dir
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); !slices.Contains(ok, code) {

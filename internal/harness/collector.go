@@ -25,6 +25,9 @@ type collector struct {
 	done    chan struct{}
 	reason  atomic.Pointer[string]
 	stopped sync.Once
+	// lastTick is the elapsed time of the engine's last tick (offset
+	// included): when the run ends, what the collector should have reached.
+	lastTick atomic.Int64
 }
 
 // newCollector returns a collector whose passes call work with the time
@@ -53,7 +56,8 @@ func (c *collector) loop() {
 
 // tick wakes the collector and returns why the run must stop, once a pass
 // found a reason: it is the engine's OnTick.
-func (c *collector) tick(time.Duration) string {
+func (c *collector) tick(elapsed time.Duration) string {
+	c.lastTick.Store(int64(elapsed + c.offset))
 	select {
 	case c.wake <- struct{}{}:
 	default: // a pass is due already
@@ -74,4 +78,9 @@ func (c *collector) stop() {
 			<-c.done
 		}
 	})
+}
+
+// lastTickAt is the elapsed time of the engine's last tick (zero: none).
+func (c *collector) lastTickAt() time.Duration {
+	return time.Duration(c.lastTick.Load())
 }

@@ -160,7 +160,12 @@ func Run(ctx context.Context, cfg Config) int {
 			}
 			return fmt.Sprintf("threshold %s %s failed (abortOnFail)", failed[0].Metric, failed[0].Expr)
 		})
-		defer col.stop()
+		defer func() {
+			col.stop()
+			// A pass that never got to the intervals the engine's last
+			// tick asked for was that late at least.
+			intervals.overdue(col.lastTickAt())
+		}()
 		return runner.Run(ctx, runner.Options{
 			Executor:  exec,
 			Iteration: inst.Iteration,

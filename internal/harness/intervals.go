@@ -44,8 +44,10 @@ type intervals struct {
 	// onClose see every closed interval (windowed thresholds, a max-rate
 	// search's levels).
 	onClose []func(iv scenario.Interval)
-	// planAt is when plan started in the run (a search's level).
+	// planAt is when plan started in the run (a search's level), begun
+	// the instant it started (zero in tests that tick by hand).
 	planAt time.Duration
+	begun  time.Time
 	// service is each interval's service time and drops, for telling a
 	// saturated target from a generator short of VUs.
 	service []intervalService
@@ -81,15 +83,28 @@ func newIntervals(inst scenario.Instance, reg *metrics.Registry, plan runner.Pla
 // of it is the timeline's k-th interval from iv.start.
 func (iv *intervals) begin(start time.Time) {
 	iv.reg.SetIntervals(start, iv.every)
+	iv.begun = start
 }
 
 // tick is the run's clock: it closes every interval that ended by elapsed
-// and remembers how late the first of them closed.
+// and remembers how late the first of them closed, counting the time the
+// closing took (it waits for the VUs' samples).
 func (iv *intervals) tick(elapsed time.Duration) {
+	first := iv.start + iv.every
+	iv.overdue(elapsed)
+	iv.closeUpTo(elapsed)
+	if !iv.begun.IsZero() && iv.start >= first {
+		iv.late = max(iv.late, time.Since(iv.begun)+iv.planAt-first)
+	}
+}
+
+// overdue notes the lateness of the oldest open interval at elapsed: at a
+// tick, and when the run ends with a collection still under way (then the
+// engine's last tick is when it was due).
+func (iv *intervals) overdue(elapsed time.Duration) {
 	if end := iv.start + iv.every; elapsed >= end {
 		iv.late = max(iv.late, elapsed-end)
 	}
-	iv.closeUpTo(elapsed)
 }
 
 func (iv *intervals) closeUpTo(elapsed time.Duration) {

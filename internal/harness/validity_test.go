@@ -106,6 +106,12 @@ func TestIntervalClockLateness(t *testing.T) {
 	if iv.late != before {
 		t.Fatalf("finish after a drain moved late from %s to %s", before, iv.late)
 	}
+	// A collection stuck until the run ended closed nothing after the
+	// engine's last tick: the oldest open interval was late by that tick.
+	iv.overdue(40 * step)
+	if want := 40*step - 21*step; iv.late != want {
+		t.Fatalf("late %s after a stuck collection, want %s", iv.late, want)
+	}
 	r := judgeRun(Config{}, runner.Outcome{}, reg.Snapshot(), 20*time.Second, iv)
 	if want := float64(iv.late) / float64(time.Millisecond); r.IntervalClockLateMs != want {
 		t.Errorf("run: interval_clock_late_ms %g, want %g", r.IntervalClockLateMs, want)

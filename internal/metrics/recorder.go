@@ -11,13 +11,12 @@ import (
 // records between two collections.
 const recorderStart = 12
 
-// A recorder holds up to recorderSelfFlush samples before it moves them
-// into their series itself rather than wait for the collector (a VU that
-// records faster than the registry is collected, or a collector short of
-// CPU), and then skips a series another goroutine holds, keeping its
-// samples; only past recorderBacklog does it wait for the locks.
+// A recorder moves its samples into their series itself once it holds
+// recorderSelfFlush (one request's), so its buffer stays this small however
+// late the collector; it skips a series another goroutine holds, keeping
+// that series' samples, and waits for the locks only past recorderBacklog.
 const (
-	recorderSelfFlush = 4 * recorderStart
+	recorderSelfFlush = recorderStart
 	recorderBacklog   = 1024
 )
 
@@ -32,16 +31,14 @@ type sample struct {
 	at int32
 }
 
-// Recorder buffers one VU's samples until the registry collects them (see
-// Registry.Collect), each sample tagged with the interval of the moment it
-// was recorded. A VU takes no lock but its recorder's, which only the
-// collector contends for, and then only to copy the buffer out.
-//
-// VUs used to move their samples into the shared series themselves, under
-// each series' lock: with thousands of VU goroutines on a few cores, a VU
-// preempted while it held one (its thread descheduled by the OS, then by
-// the runtime) ran again only after every other runnable goroutine, and
-// the VUs queued on that lock (a mutex in starvation mode hands it over in
+// Recorder buffers one VU's samples, each tagged with the interval of the
+// moment it was recorded, and moves them into the shared series in small
+// batches; the registry's collector takes what is left (see
+// Registry.Collect). A VU never waits for a series' lock (see
+// recorderSelfFlush): with thousands of VU goroutines on a few cores, a VU
+// preempted while it holds one (its thread descheduled by the OS, then by
+// the runtime) runs again only after every other runnable goroutine, and
+// VUs queued on that lock (a mutex in starvation mode hands it over in
 // order, each handover a trip through the scheduler) stalled 12,500-VU
 // runs for minutes.
 type Recorder struct {

@@ -84,6 +84,7 @@ func (o *Options) validate() error {
 
 type vuSlot struct {
 	vu       *VU
+	index    int // in engine.slots
 	running  bool
 	stopping atomic.Bool
 	cancel   context.CancelFunc
@@ -101,12 +102,15 @@ type engine struct {
 	vusMu sync.Mutex
 	vus   []*VU
 
-	mu      sync.Mutex
-	slots   []*vuSlot
-	running int       // slots whose goroutine runs
-	active  []*vuSlot // in activation order
-	wg      sync.WaitGroup
-	exited  chan struct{} // a VU goroutine ended
+	mu    sync.Mutex
+	slots []*vuSlot
+	// firstFree is the lowest slot that may not be running: the slots
+	// before it all run, so starting 12,500 VUs scans nothing.
+	firstFree int
+	running   int       // slots whose goroutine runs
+	active    []*vuSlot // in activation order
+	wg        sync.WaitGroup
+	exited    chan struct{} // a VU goroutine ended
 
 	lastSent, lastReceived int64
 }
@@ -287,8 +291,9 @@ func (e *engine) recordData() {
 // freeSlotLocked returns the lowest VU not running, allocating a new one
 // when every VU is busy (a removed VU may still be finishing its iteration).
 func (e *engine) freeSlotLocked() *vuSlot {
-	for _, s := range e.slots {
-		if !s.running {
+	for ; e.firstFree < len(e.slots); e.firstFree++ {
+		if s := e.slots[e.firstFree]; !s.running {
+			e.firstFree++
 			return s
 		}
 	}
@@ -296,8 +301,9 @@ func (e *engine) freeSlotLocked() *vuSlot {
 	if e.opts.SetupVU != nil {
 		e.opts.SetupVU(vu)
 	}
-	s := &vuSlot{vu: vu}
+	s := &vuSlot{vu: vu, index: len(e.slots)}
 	e.slots = append(e.slots, s)
+	e.firstFree = len(e.slots)
 	return s
 }
 
@@ -354,6 +360,7 @@ func (e *engine) loop(ctx context.Context, s *vuSlot) {
 	s.cancel()
 	e.mu.Lock()
 	s.running = false
+	e.firstFree = min(e.firstFree, s.index)
 	e.running--
 	if s.timer != nil {
 		s.timer.Stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -89,6 +90,31 @@ func TestRampingVUsFollowsThePlan(t *testing.T) {
 			}
 		}
 		<-done
+	})
+}
+
+// A ramp back up reuses the lowest VUs that stopped, so VU numbers (their
+// ids, seeds and streams) stay as low and as stable as the plan allows: 3
+// VUs, down to 1, up to 3 again run VUs 0, 1 and 2 again, never a fourth.
+func TestRampingUpAgainReusesTheLowestVUs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture()
+		exec := NewRampingVUs(3, []Stage{{time.Second, 3}, {0, 1}, {2 * time.Second, 1}, {0, 3}, {2 * time.Second, 3}})
+		var mu sync.Mutex
+		seen := map[int]bool{}
+		it := func(ctx context.Context, vu *VU) {
+			mu.Lock()
+			seen[vu.ID] = true
+			mu.Unlock()
+			Sleep(ctx, 100*time.Millisecond)
+		}
+		out, err := Run(context.Background(), f.opts(exec, it))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.MaxVUs != 3 || len(seen) != 3 {
+			t.Fatalf("%d VUs allocated, ids %v; want 3", out.MaxVUs, seen)
+		}
 	})
 }
 

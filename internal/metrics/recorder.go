@@ -5,19 +5,15 @@ import (
 	"sync"
 )
 
-// recorderStart is the capacity of a recorder's buffer: 12 samples are
-// 288 bytes, one request's built-in samples and its check. Every VU has a
-// recorder, so it is per-VU memory; a busier VU's buffer grows to what it
-// records between two collections.
-const recorderStart = 12
-
 // A recorder moves its samples into their series itself once it holds
-// recorderSelfFlush (one request's), so its buffer stays this small however
-// late the collector; it skips a series another goroutine holds, keeping
-// that series' samples, and waits for the locks only past recorderBacklog.
+// recorderBatch: 12 samples are 288 bytes, one request's built-in samples
+// and its check, and every VU has a recorder, so the buffer is per-VU
+// memory and stays this small however late the collector. It skips a
+// series another goroutine holds, keeping that series' samples, and waits
+// for the locks only past recorderBacklog.
 const (
-	recorderSelfFlush = recorderStart
-	recorderBacklog   = 1024
+	recorderBatch   = 12
+	recorderBacklog = 1024
 )
 
 // recentSeries is how many series a recorder finds by a linear search of
@@ -35,7 +31,7 @@ type sample struct {
 // moment it was recorded, and moves them into the shared series in small
 // batches; the registry's collector takes what is left (see
 // Registry.Collect). A VU never waits for a series' lock (see
-// recorderSelfFlush): with thousands of VU goroutines on a few cores, a VU
+// recorderBatch): with thousands of VU goroutines on a few cores, a VU
 // preempted while it holds one (its thread descheduled by the OS, then by
 // the runtime) runs again only after every other runnable goroutine, and
 // VUs queued on that lock (a mutex in starvation mode hands it over in
@@ -200,10 +196,10 @@ func (r *Recorder) addLocked(s *Series, v float64, at int32) {
 		return
 	}
 	if r.buf == nil {
-		r.buf = make([]sample, 0, recorderStart)
+		r.buf = make([]sample, 0, recorderBatch)
 	}
 	r.buf = append(r.buf, sample{s, v, at})
-	if len(r.buf) >= recorderSelfFlush {
+	if len(r.buf) >= recorderBatch {
 		r.flushLocked(len(r.buf) >= recorderBacklog)
 	}
 }
@@ -219,11 +215,14 @@ func (r *Recorder) Flush() {
 // flushLocked moves buffered samples into their series; unless wait, it
 // keeps those whose series another goroutine holds.
 func (r *Recorder) flushLocked(wait bool) {
+	if wait {
+		recordSamples(r.buf)
+		r.buf = r.buf[:0]
+		return
+	}
 	kept := r.buf[:0]
 	for _, smp := range r.buf {
-		if wait {
-			smp.s.mu.Lock()
-		} else if !smp.s.mu.TryLock() {
+		if !smp.s.mu.TryLock() {
 			kept = append(kept, smp)
 			continue
 		}
